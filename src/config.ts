@@ -1,0 +1,134 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/** The repository root; the default cache (model, Temporal CLI) lives under it. */
+export const PROJECT_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((s) => (s === '' ? undefined : s))
+  .optional();
+const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+
+/** Environment variables, by the names in DESIGN.md. Later additions extend; nothing is renamed. */
+const EnvSchema = z.object({
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_CLI_PATH: optionalString,
+  SRAG_TEMPORAL_PORT: int(7233, 1, 65535),
+  SRAG_TEMPORAL_UI_PORT: int(8233, 1, 65535),
+  QDRANT_URL: optionalString,
+  QDRANT_API_KEY: optionalString,
+  SRAG_DATA_DIR: z.string().default('./.srag'),
+  SRAG_CACHE_DIR: optionalString,
+  SRAG_MODEL_DIR: optionalString,
+  SRAG_EMBED_DEVICE: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+  SRAG_EMBED_BATCH: int(32, 1, 1024),
+  SRAG_EMBED_THREADS: int(0, 0, 256),
+  EMBEDDINGS_URL: optionalString,
+  EMBEDDINGS_MODEL: optionalString,
+  EMBEDDINGS_API_KEY: optionalString,
+  LLM_URL: optionalString,
+  LLM_MODEL: optionalString,
+  LLM_API_KEY: optionalString,
+  SRAG_HOST: z.string().default('127.0.0.1'),
+  SRAG_PORT: int(8080, 0, 65535),
+  SRAG_API_TOKENS: optionalString,
+  SRAG_CHUNK_TOKENS: int(256, 16, 8192),
+  SRAG_CHUNK_OVERLAP: int(32, 0, 4096),
+  SRAG_MAX_FILE_MB: z.coerce.number().positive().max(4096).default(50),
+  SRAG_MAX_PAGES: int(2000, 1, 1_000_000),
+  SRAG_INGEST_CONCURRENCY: int(4, 1, 256),
+  SRAG_TASK_QUEUE: z.string().default('srag-ingest'),
+  SRAG_EMBED_TASK_QUEUE: z.string().default('srag-embed'),
+  SRAG_COLLECTION_PREFIX: z.string().regex(/^[a-z][a-z0-9_]*$/).default('srag'),
+  SRAG_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export interface Config {
+  readonly dataDir: string;
+  readonly cacheDir: string;
+  readonly temporal: {
+    readonly address?: string;
+    readonly namespace: string;
+    readonly cliPath?: string;
+    readonly port: number;
+    readonly uiPort: number;
+    readonly taskQueue: string;
+    readonly embedTaskQueue: string;
+  };
+  readonly qdrant: { readonly url?: string; readonly apiKey?: string };
+  readonly embedding: {
+    readonly modelDir: string;
+    readonly device: 'auto' | 'cpu' | 'cuda';
+    readonly batchSize: number;
+    readonly threads: number;
+    readonly url?: string;
+    readonly model?: string;
+    readonly apiKey?: string;
+  };
+  readonly llm: { readonly url?: string; readonly model?: string; readonly apiKey?: string };
+  readonly http: { readonly host: string; readonly port: number; readonly apiTokens?: string };
+  readonly chunk: { readonly maxTokens: number; readonly overlapTokens: number };
+  readonly limits: { readonly maxFileBytes: number; readonly maxPages: number };
+  readonly ingest: { readonly concurrency: number };
+  readonly collectionPrefix: string;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export const DEFAULT_MODEL_NAME = 'bge-small-en-v1.5-q';
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Parses the environment once, at an entrypoint. Nothing else reads process.env. */
+export function loadConfig(env: Record<string, string | undefined>, cwd: string = process.cwd()): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${issues}`, { details: { issues: parsed.error.issues } });
+  }
+  const e = parsed.data;
+  if (e.SRAG_CHUNK_OVERLAP >= e.SRAG_CHUNK_TOKENS) {
+    throw new ConfigError('invalid configuration: SRAG_CHUNK_OVERLAP must be smaller than SRAG_CHUNK_TOKENS');
+  }
+  const cacheDir = resolve(cwd, e.SRAG_CACHE_DIR ?? resolve(PROJECT_ROOT, '.cache'));
+  return deepFreeze({
+    dataDir: resolve(cwd, e.SRAG_DATA_DIR),
+    cacheDir,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      cliPath: e.TEMPORAL_CLI_PATH,
+      port: e.SRAG_TEMPORAL_PORT,
+      uiPort: e.SRAG_TEMPORAL_UI_PORT,
+      taskQueue: e.SRAG_TASK_QUEUE,
+      embedTaskQueue: e.SRAG_EMBED_TASK_QUEUE,
+    },
+    qdrant: { url: e.QDRANT_URL, apiKey: e.QDRANT_API_KEY },
+    embedding: {
+      modelDir: resolve(cwd, e.SRAG_MODEL_DIR ?? resolve(cacheDir, 'models', DEFAULT_MODEL_NAME)),
+      device: e.SRAG_EMBED_DEVICE,
+      batchSize: e.SRAG_EMBED_BATCH,
+      threads: e.SRAG_EMBED_THREADS,
+      url: e.EMBEDDINGS_URL,
+      model: e.EMBEDDINGS_MODEL,
+      apiKey: e.EMBEDDINGS_API_KEY,
+    },
+    llm: { url: e.LLM_URL, model: e.LLM_MODEL, apiKey: e.LLM_API_KEY },
+    http: { host: e.SRAG_HOST, port: e.SRAG_PORT, apiTokens: e.SRAG_API_TOKENS },
+    chunk: { maxTokens: e.SRAG_CHUNK_TOKENS, overlapTokens: e.SRAG_CHUNK_OVERLAP },
+    limits: { maxFileBytes: Math.floor(e.SRAG_MAX_FILE_MB * 1024 * 1024), maxPages: e.SRAG_MAX_PAGES },
+    ingest: { concurrency: e.SRAG_INGEST_CONCURRENCY },
+    collectionPrefix: e.SRAG_COLLECTION_PREFIX,
+    logLevel: e.SRAG_LOG_LEVEL,
+  } satisfies Config);
+}

@@ -1,0 +1,63 @@
+import type { ChunkPayload } from '../domain/types.js';
+
+/**
+ * The VectorIndex port. Shaped after Qdrant (collections, aliases, payload filters, snapshots) so the
+ * embedded adapter and the Qdrant adapter are interchangeable and pass the same contract tests.
+ */
+export interface IndexPoint {
+  /** UUID (chunk point id). */
+  id: string;
+  vector: Float32Array;
+  payload: ChunkPayload;
+}
+
+export interface ScoredPoint {
+  id: string;
+  score: number;
+  payload: ChunkPayload;
+}
+
+/** All given conditions must hold. `aclAny`: the point's acl shares a group with it, or the point's acl is empty (public). */
+export interface PointFilter {
+  documentId?: string;
+  documentIds?: string[];
+  contentHash?: string;
+  notContentHash?: string;
+  aclAny?: string[];
+}
+
+export interface CollectionInfo {
+  name: string;
+  dimension: number;
+  points: number;
+}
+
+export interface SnapshotInfo {
+  collection: string;
+  path: string;
+  points: number;
+  bytes: number;
+  createdAt: string;
+}
+
+export interface VectorIndex {
+  ensureCollection(name: string, dimension: number): Promise<void>;
+  listCollections(): Promise<CollectionInfo[]>;
+  dropCollection(name: string): Promise<void>;
+  /** Insert or replace by id. */
+  upsert(collection: string, points: IndexPoint[]): Promise<void>;
+  /** Returns the number of points removed. */
+  deleteWhere(collection: string, filter: PointFilter): Promise<number>;
+  /** Cosine similarity top-k (vectors are unit length), filter applied inside the search. */
+  search(collection: string, vector: Float32Array, k: number, filter?: PointFilter): Promise<ScoredPoint[]>;
+  count(collection: string, filter?: PointFilter): Promise<number>;
+  /** Points by id; missing ids are absent from the result. */
+  retrieve(collection: string, ids: string[]): Promise<ScoredPoint[]>;
+  /** Visits every point matching the filter (payload only), in no particular order. */
+  scroll(collection: string, filter: PointFilter | undefined, visit: (id: string, payload: ChunkPayload) => void): Promise<void>;
+  getAlias(alias: string): Promise<string | undefined>;
+  setAlias(alias: string, collection: string): Promise<void>;
+  createSnapshot(collection: string, destDir: string): Promise<SnapshotInfo>;
+  restoreSnapshot(snapshotPath: string, collection: string): Promise<void>;
+  close(): Promise<void>;
+}
