@@ -37,6 +37,8 @@ const EnvSchema = z.object({
   SRAG_HOST: z.string().default('127.0.0.1'),
   SRAG_PORT: int(8080, 0, 65535),
   SRAG_API_TOKENS: optionalString,
+  SRAG_INGEST_ROOTS: optionalString,
+  SRAG_MAX_JSON_MB: z.coerce.number().positive().max(1024).default(20),
   SRAG_CHUNK_TOKENS: int(256, 16, 8192),
   SRAG_CHUNK_OVERLAP: int(32, 0, 4096),
   SRAG_MAX_FILE_MB: z.coerce.number().positive().max(4096).default(50),
@@ -71,12 +73,23 @@ export interface Config {
     readonly apiKey?: string;
   };
   readonly llm: { readonly url?: string; readonly model?: string; readonly apiKey?: string };
-  readonly http: { readonly host: string; readonly port: number; readonly apiTokens?: string };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly apiTokens?: string;
+    /** Roots under which POST /v1/ingest may name server-side paths. */
+    readonly ingestRoots: string[];
+    readonly maxJsonBytes: number;
+  };
   readonly chunk: { readonly maxTokens: number; readonly overlapTokens: number };
   readonly limits: { readonly maxFileBytes: number; readonly maxPages: number };
   readonly ingest: { readonly concurrency: number };
   readonly collectionPrefix: string;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 export const DEFAULT_MODEL_NAME = 'bge-small-en-v1.5-q';
@@ -124,7 +137,18 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
       apiKey: e.EMBEDDINGS_API_KEY,
     },
     llm: { url: e.LLM_URL, model: e.LLM_MODEL, apiKey: e.LLM_API_KEY },
-    http: { host: e.SRAG_HOST, port: e.SRAG_PORT, apiTokens: e.SRAG_API_TOKENS },
+    http: {
+      host: e.SRAG_HOST,
+      port: e.SRAG_PORT,
+      apiTokens: e.SRAG_API_TOKENS,
+      // Loopback-only: the operator's own machine, any path. Exposed: only the roots named.
+      ingestRoots: e.SRAG_INGEST_ROOTS
+        ? e.SRAG_INGEST_ROOTS.split(',').map((r) => resolve(cwd, r.trim())).filter(Boolean)
+        : isLoopbackHost(e.SRAG_HOST)
+          ? ['/']
+          : [],
+      maxJsonBytes: Math.floor(e.SRAG_MAX_JSON_MB * 1024 * 1024),
+    },
     chunk: { maxTokens: e.SRAG_CHUNK_TOKENS, overlapTokens: e.SRAG_CHUNK_OVERLAP },
     limits: { maxFileBytes: Math.floor(e.SRAG_MAX_FILE_MB * 1024 * 1024), maxPages: e.SRAG_MAX_PAGES },
     ingest: { concurrency: e.SRAG_INGEST_CONCURRENCY },

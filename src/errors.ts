@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'CONFIG_INVALID'
   | 'UPSTREAM_ERROR'
+  | 'PIPELINE_MISMATCH'
   | 'INTERNAL';
 
 export class AppError extends Error {

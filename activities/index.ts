@@ -1,0 +1,58 @@
+import { Context } from '@temporalio/activity';
+import type { ParseResult } from '../src/domain/types.js';
+import type { Embedder, TokenCounter } from '../src/embed/port.js';
+import type { VectorIndex } from '../src/index/port.js';
+import { embedStoredBatch } from '../src/ingest/embed-batch.js';
+import { indexStoredBatch } from '../src/ingest/index-batch.js';
+import { prepareStagedSource } from '../src/ingest/prepare.js';
+import { stageSource } from '../src/ingest/stage.js';
+import type { Logger } from '../src/obs/logger.js';
+import { readManifestPage } from '../src/store/manifest.js';
+import type { BlobStore } from '../src/store/port.js';
+import { permanentOnBadInput } from './failures.js';
+import type { EmbedActivities, IngestActivities } from './types.js';
+
+export interface IngestActivityDeps {
+  store: BlobStore;
+  index: VectorIndex;
+  counter: TokenCounter;
+  parse: (bytes: Uint8Array, filename: string) => Promise<ParseResult>;
+  maxFileBytes: number;
+  logger: Logger;
+}
+
+/** Activities of the ingest task queue; thin adapters from workflow steps to src/. */
+export function createIngestActivities(deps: IngestActivityDeps): IngestActivities {
+  return {
+    readManifestPage: (input) => readManifestPage(deps.store, input.manifestKey, input.offset, input.limit),
+    prepareSource: (input) =>
+      permanentOnBadInput(async () => {
+        const staged = await stageSource(deps.store, input.source, deps.maxFileBytes);
+        const prepared = await prepareStagedSource(deps, staged, input.acl, input.pipeline);
+        deps.logger.info('ingest: source prepared', {
+          jobId: input.jobId,
+          hash: staged.hash.slice(0, 16),
+          documents: prepared.documents.total,
+          skipped: prepared.documents.skipped,
+          batches: prepared.batches.length,
+        });
+        return prepared;
+      }),
+    indexBatch: (input) => indexStoredBatch(deps, input.batch, input.vectorsKey, input.pipeline),
+  };
+}
+
+/** Activities of the embedding task queue: heartbeats carry progress, cancellation stops between pieces. */
+export function createEmbedActivities(deps: { store: BlobStore; embedder: Embedder }): EmbedActivities {
+  return {
+    embedBatch: (input) =>
+      permanentOnBadInput(() => {
+        const ctx = Context.current();
+        return embedStoredBatch(
+          { ...deps, signal: ctx.cancellationSignal, onPiece: (done, total) => ctx.heartbeat({ piecesDone: done, pieces: total }) },
+          input.batch,
+          input.pipeline,
+        );
+      }),
+  };
+}

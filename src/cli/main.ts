@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// The `srag` command. An entrypoint: the only place in the CLI that reads the environment.
+import { loadConfig } from '../config.js';
+import { AppError } from '../errors.js';
+import { createLogger } from '../obs/logger.js';
+import { apiBaseUrl, createApiClient } from './api-client.js';
+import { intFlag, parseArgs, stringFlag } from './args.js';
+import { runIngest } from './ingest.js';
+
+const USAGE = `srag — sovereign retrieval-augmented generation
+
+Usage:
+  srag up                                   start Temporal (local dev server), workers and the API
+  srag ingest <path|dir>... [--acl g1,g2] [--no-wait]
+                                            submit an ingestion job and follow its progress
+  srag jobs [jobId]                         list jobs, or show one job's report
+  srag search "<query>" [--k N]             semantic search over the indexed chunks
+  srag ask "<question>" [--k N]             an answer with numbered citations
+  srag eval <beir-dir> [--split NAME] [--mode dense|bm25|hybrid]
+                                            nDCG@10, Recall@100 and MRR@10 on a BEIR-layout folder
+Every command takes --json for machine-readable output.
+Environment: see README (SRAG_DATA_DIR, SRAG_PORT, TEMPORAL_ADDRESS, ...).`;
+
+const out = (s: string) => process.stdout.write(s + '\n');
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    out(USAGE);
+    return command ? 0 : 2;
+  }
+  const args = parseArgs(rest, ['json', 'no-wait', 'help']);
+  if (args.flags.has('help')) {
+    out(USAGE);
+    return 0;
+  }
+  const json = args.flags.has('json');
+  const config = loadConfig(process.env);
+  const logger = createLogger(config.logLevel, { component: 'cli' });
+  const api = createApiClient(apiBaseUrl(config.http.host, config.http.port), process.env.SRAG_API_TOKEN);
+
+  switch (command) {
+    case 'up': {
+      const { runUp } = await import('./up.js');
+      await runUp(config, process.env, logger, out);
+      return 0;
+    }
+    case 'ingest': {
+      if (args.positionals.length === 0) throw new AppError('INVALID_INPUT', 'srag ingest needs one or more paths');
+      const acl = (stringFlag(args, 'acl') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      return runIngest(api, { paths: args.positionals, acl, wait: !args.flags.has('no-wait'), json }, { out, err: process.stderr });
+    }
+    case 'jobs': {
+      const { runJobs } = await import('./jobs.js');
+      return runJobs(api, args.positionals[0], json, out);
+    }
+    case 'search': {
+      const { runSearch } = await import('./search.js');
+      const query = args.positionals.join(' ').trim();
+      if (!query) throw new AppError('INVALID_INPUT', 'srag search needs a query');
+      return runSearch(api, query, intFlag(args, 'k', 5, 1, 100), json, out);
+    }
+    case 'ask': {
+      const { runAsk } = await import('./ask.js');
+      const question = args.positionals.join(' ').trim();
+      if (!question) throw new AppError('INVALID_INPUT', 'srag ask needs a question');
+      return runAsk(api, question, intFlag(args, 'k', 8, 1, 100), json, out);
+    }
+    case 'eval': {
+      const { runEval } = await import('./eval.js');
+      const dir = args.positionals[0];
+      if (!dir) throw new AppError('INVALID_INPUT', 'srag eval needs a BEIR-layout folder');
+      const mode = stringFlag(args, 'mode') ?? 'dense';
+      if (!['dense', 'bm25', 'hybrid'].includes(mode)) throw new AppError('INVALID_INPUT', '--mode must be dense, bm25 or hybrid');
+      return runEval(config, logger, { dir, split: stringFlag(args, 'split') ?? 'test', mode: mode as 'dense' | 'bm25' | 'hybrid', json, limit: intFlag(args, 'limit', 0, 0, 1_000_000) }, out);
+    }
+    default:
+      process.stderr.write(`unknown command: ${command}\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof AppError) process.stderr.write(`srag: ${err.code}: ${err.message}\n`);
+    else process.stderr.write(`srag: unexpected error: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,83 @@
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { isLoopbackHost, type Config } from '../config.js';
+import type { PipelineRef } from '../domain/ingest.js';
+import type { Embedder } from '../embed/port.js';
+import { ConfigError } from '../errors.js';
+import type { VectorIndex } from '../index/port.js';
+import { createFileAuditSink } from '../obs/audit.js';
+import type { Logger } from '../obs/logger.js';
+import { createMetrics } from '../obs/metrics.js';
+import { createSearchService } from '../query/search.js';
+import type { BlobStore } from '../store/port.js';
+import { createJobService } from '../temporal/jobs.js';
+import { createApp, type ReadinessCheck } from './app.js';
+import { parseApiTokens } from './auth.js';
+
+export interface ApiParts {
+  config: Config;
+  client: Client;
+  store: BlobStore;
+  index: VectorIndex & { refresh?: () => Promise<void> };
+  embedder: Embedder;
+  pipeline: PipelineRef;
+  logger: Logger;
+  /** Extra readiness checks from the host process (workers alive, ...). */
+  extraChecks?: () => Record<string, ReadinessCheck>;
+}
+
+async function timed(check: () => Promise<unknown>): Promise<ReadinessCheck> {
+  try {
+    await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), 3000))]);
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, detail: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** Wires the API over live parts and listens. Refuses to expose the API without credentials. */
+export async function startApi(parts: ApiParts): Promise<{ server: Server; url: string }> {
+  const { config, logger } = parts;
+  const tokens = parseApiTokens(config.http.apiTokens);
+  if (!isLoopbackHost(config.http.host) && tokens.size === 0) {
+    throw new ConfigError(`SRAG_HOST=${config.http.host} exposes the API: set SRAG_API_TOKENS so every request is authenticated`);
+  }
+  const alias = config.collectionPrefix;
+  const app = createApp({
+    jobs: createJobService({
+      client: parts.client,
+      store: parts.store,
+      taskQueue: config.temporal.taskQueue,
+      embedTaskQueue: config.temporal.embedTaskQueue,
+      pipeline: parts.pipeline,
+      concurrency: config.ingest.concurrency,
+    }),
+    store: parts.store,
+    search: createSearchService({
+      index: parts.index,
+      embedder: parts.embedder,
+      collection: async () => (await parts.index.getAlias(alias)) ?? parts.pipeline.collection,
+    }),
+    readiness: async () => ({
+      temporal: await timed(() => parts.client.workflowService.getSystemInfo({})),
+      index: await timed(() => parts.index.listCollections()),
+      model: await timed(() => parts.embedder.embedQuery('readiness')),
+      ...parts.extraChecks?.(),
+    }),
+    tokens,
+    audit: createFileAuditSink(join(config.dataDir, 'audit', 'queries.jsonl')),
+    metrics: createMetrics(),
+    logger,
+    limits: { maxFileBytes: config.limits.maxFileBytes, maxJsonBytes: config.http.maxJsonBytes, maxFiles: 1000 },
+    pathRoots: config.http.ingestRoots,
+    cwd: process.cwd(),
+  });
+  const server = await new Promise<Server>((resolveListen, reject) => {
+    const s = app.listen(config.http.port, config.http.host, () => resolveListen(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  return { server, url: `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}` };
+}

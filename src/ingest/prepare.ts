@@ -1,0 +1,174 @@
+import { chunkDocument } from '../domain/chunker.js';
+import { chunkId, documentIdFor, sha256Hex } from '../domain/ids.js';
+import {
+  MAX_ERRORS_KEPT,
+  type ChunkBatchRef,
+  type IngestError,
+  type PipelineRef,
+  type PreparedSource,
+  type StagedSource,
+} from '../domain/ingest.js';
+import type { ChunkPayload, ParsedDocument, ParseResult } from '../domain/types.js';
+import type { TokenCounter } from '../embed/port.js';
+import { DocumentError } from '../errors.js';
+import type { VectorIndex } from '../index/port.js';
+import type { BlobStore } from '../store/port.js';
+
+/** Chunks per stored batch: one embed activity and one index activity each. */
+export const BATCH_CHUNKS = 256;
+
+export interface StoredPoint {
+  id: string;
+  payload: ChunkPayload;
+}
+
+export interface StoredBatch {
+  points: StoredPoint[];
+  documentsCompleted: number;
+}
+
+interface Unit {
+  documentId: string;
+  contentHash: string;
+  doc: ParsedDocument;
+  title: string;
+  label: string;
+  externalId?: string;
+}
+
+/** A BEIR record becomes a document whose text is its title, a blank line, then its text. */
+function recordDocument(title: string, text: string): ParsedDocument {
+  const full = title ? `${title}\n\n${text}` : text;
+  return {
+    type: 'jsonl',
+    text: full,
+    title: title || undefined,
+    pages: [],
+    headings: title ? [{ start: 0, end: title.length, level: 1, text: title }] : [],
+  };
+}
+
+function unitsOf(parsed: ParseResult, staged: StagedSource, errors: IngestError[]): Unit[] {
+  if (parsed.kind === 'document') {
+    return [
+      {
+        documentId: documentIdFor(staged.sourceKey),
+        contentHash: staged.hash,
+        doc: parsed.document,
+        title: staged.title ?? parsed.document.title ?? staged.name,
+        label: staged.name,
+      },
+    ];
+  }
+  for (const e of parsed.errors) errors.push({ source: `${staged.name}:${e.line}`, code: e.code, message: e.message });
+  return parsed.records.map((r) => ({
+    documentId: documentIdFor(`${staged.sourceKey}#${r.externalId}`),
+    contentHash: sha256Hex(`${r.title}\u0000${r.text}`),
+    doc: recordDocument(r.title, r.text),
+    title: r.title || r.externalId,
+    label: `${staged.name}#${r.externalId}`,
+    externalId: r.externalId,
+  }));
+}
+
+export interface PrepareDeps {
+  store: BlobStore;
+  index: VectorIndex;
+  counter: TokenCounter;
+  parse: (bytes: Uint8Array, filename: string) => Promise<ParseResult>;
+}
+
+/** Ids already in the index, asked in slices so a large corpus is one round trip per thousand. */
+async function presentAcls(index: VectorIndex, collection: string, ids: string[]): Promise<Map<string, string[]>> {
+  const present = new Map<string, string[]>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    for (const p of await index.retrieve(collection, ids.slice(i, i + 1000))) present.set(p.id, p.payload.acl);
+  }
+  return present;
+}
+
+/**
+ * Parses a staged source, chunks each of its documents, skips those already indexed with the same
+ * content and pipeline, and writes the rest as batches to the store. Deterministic keys: a retry
+ * rewrites the same batches.
+ */
+export async function prepareStagedSource(
+  deps: PrepareDeps,
+  staged: StagedSource,
+  acl: string[],
+  pipeline: PipelineRef,
+): Promise<PreparedSource> {
+  const bytes = await deps.store.get(deps.store.contentKey(staged.hash));
+  const parsed = await deps.parse(bytes, staged.name);
+  const errors: IngestError[] = [];
+  const units = unitsOf(parsed, staged, errors);
+  const counts = { total: units.length + errors.length, done: 0, failed: errors.length, skipped: 0 };
+
+  const pending: StoredPoint[][] = [];
+  for (const unit of units) {
+    const drafts = chunkDocument(unit.doc, pipeline.chunk, deps.counter);
+    if (drafts.length === 0) {
+      if (parsed.kind === 'document') throw new DocumentError('NO_TEXT', `${staged.name} has no text to index`);
+      counts.failed += 1;
+      errors.push({ source: unit.label, code: 'NO_TEXT', message: 'record has no text to index' });
+      continue;
+    }
+    pending.push(
+      drafts.map((d) => ({
+        id: chunkId(unit.documentId, unit.contentHash, d.index, pipeline.version),
+        payload: {
+          documentId: unit.documentId,
+          contentHash: unit.contentHash,
+          chunkIndex: d.index,
+          chunkCount: drafts.length,
+          text: d.text,
+          start: d.start,
+          end: d.end,
+          page: d.page,
+          heading: d.heading,
+          title: unit.title,
+          source: staged.sourceKey.startsWith('file:') ? staged.sourceKey.slice(5) : staged.sourceKey,
+          type: unit.doc.type,
+          acl,
+          externalId: unit.externalId,
+        },
+      })),
+    );
+  }
+
+  const present = await presentAcls(deps.index, pipeline.collection, pending.flat().map((p) => p.id));
+  const batches: ChunkBatchRef[] = [];
+  let current: StoredPoint[] = [];
+  let completed = 0;
+  const flush = async () => {
+    if (current.length === 0) return;
+    const key = `batches/${pipeline.version}/${staged.hash}/${batches.length}.json`;
+    const body: StoredBatch = { points: current, documentsCompleted: completed };
+    await deps.store.put(key, JSON.stringify(body));
+    batches.push({ key, chunks: current.length, documentsCompleted: completed });
+    current = [];
+    completed = 0;
+  };
+  for (const points of pending) {
+    // Same ids means same document, content, chunk and pipeline: nothing to embed again.
+    // A changed ACL re-indexes the document so the filter inside the query sees the new groups.
+    const unchanged = points.every((p) => aclEqual(present.get(p.id), acl));
+    if (unchanged) {
+      counts.skipped += 1;
+      counts.done += 1;
+      continue;
+    }
+    for (const p of points) {
+      current.push(p);
+      if (current.length >= BATCH_CHUNKS) await flush();
+    }
+    completed += 1;
+  }
+  await flush();
+  const kept = errors.slice(0, MAX_ERRORS_KEPT);
+  return { documents: counts, errors: kept, errorsDropped: errors.length - kept.length, batches };
+}
+
+function aclEqual(a: string[] | undefined, b: string[]): boolean {
+  return a !== undefined && a.length === b.length && a.every((g, i) => g === b[i]);
+}

@@ -1,0 +1,107 @@
+// Test harness: a real Temporal dev server, real worker processes and the real model, in a
+// throw-away data directory. Shared by the integration tests and the benchmarks.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { loadConfig, PROJECT_ROOT, type Config } from '../../src/config.js';
+import type { PipelineRef } from '../../src/domain/ingest.js';
+import { pipelineRef } from '../../src/domain/pipeline.js';
+import { createEmbedder } from '../../src/embed/factory.js';
+import type { Embedder } from '../../src/embed/port.js';
+import { createLogger, type Logger } from '../../src/obs/logger.js';
+import { PARSER_ID } from '../../src/parse/index.js';
+import { prepareServingCollection } from '../../src/runtime.js';
+import { resolveTemporalCli } from '../../src/temporal/cli-path.js';
+import { connectClient } from '../../src/temporal/connection.js';
+import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
+import { startWorkerProcess, type WorkerProcess } from '../../src/temporal/worker-process.js';
+
+export const EVAL_DIR = resolve(process.env.SRAG_EVAL_DIR ?? join(PROJECT_ROOT, '..', 'shared', 'eval'));
+
+export async function freePort(): Promise<number> {
+  return new Promise((r, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => r(port));
+    });
+  });
+}
+
+export interface Stack {
+  config: Config;
+  env: Record<string, string | undefined>;
+  client: Client;
+  embedder: Embedder;
+  pipeline: PipelineRef;
+  logger: Logger;
+  dataDir: string;
+  startWorkers(): Promise<WorkerProcess[]>;
+  /** A fresh data dir (empty store and index) on the same Temporal server. */
+  withDataDir(dir: string): Stack;
+  stop(): Promise<void>;
+}
+
+export function testLogger(): Logger {
+  return createLogger((process.env.SRAG_TEST_LOG_LEVEL as 'warn' | undefined) ?? 'warn', { component: 'test' });
+}
+
+/** Starts a dev server and loads the model; workers start per test (they can be killed). */
+export async function startStack(overrides: Record<string, string> = {}): Promise<Stack> {
+  const logger = testLogger();
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'srag-it-'));
+  const baseEnv: Record<string, string | undefined> = {
+    ...process.env,
+    SRAG_DATA_DIR: dataDir,
+    SRAG_TEMPORAL_PORT: String(port),
+    TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+    SRAG_TASK_QUEUE: `it-ingest-${port}`,
+    SRAG_EMBED_TASK_QUEUE: `it-embed-${port}`,
+    SRAG_LOG_LEVEL: process.env.SRAG_TEST_LOG_LEVEL ?? 'warn',
+    SRAG_PORT: '0',
+    ...overrides,
+  };
+  const base = loadConfig(baseEnv);
+  const cliPath = resolveTemporalCli({ explicitPath: base.temporal.cliPath, searchPath: process.env.PATH, cacheDir: base.cacheDir, logger });
+  const dev: DevServer = await startDevServer({ cliPath, port, uiPort: port + 1, namespace: base.temporal.namespace, headless: true, logger });
+  const client = await connectClient(dev.address, base.temporal.namespace);
+  const embedder = await createEmbedder(base.embedding, logger);
+  const pipeline = pipelineRef(PARSER_ID, base.chunk, embedder.modelId, embedder.dimension, base.collectionPrefix);
+  const dirs: string[] = [dataDir];
+  const workers: WorkerProcess[] = [];
+
+  const make = (env: Record<string, string | undefined>): Stack => {
+    const config = loadConfig(env);
+    return {
+      config,
+      env,
+      client,
+      embedder,
+      pipeline,
+      logger,
+      dataDir: config.dataDir,
+      async startWorkers() {
+        await prepareServingCollection(config, pipeline.collection, pipeline.dimension, logger);
+        const started = await Promise.all([startWorkerProcess('ingest', env, logger), startWorkerProcess('embed', env, logger)]);
+        workers.push(...started);
+        return started;
+      },
+      withDataDir(dir: string) {
+        dirs.push(dir);
+        return make({ ...env, SRAG_DATA_DIR: dir });
+      },
+      async stop() {
+        await Promise.all(workers.map((w) => w.stop()));
+        await client.connection.close();
+        await embedder.close();
+        await dev.stop();
+        for (const d of dirs) rmSync(d, { recursive: true, force: true });
+      },
+    };
+  };
+  return make(baseEnv);
+}

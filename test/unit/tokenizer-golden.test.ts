@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bertPreTokenize, createBertNormalizer } from '../../src/embed/bert-normalizer.js';
+import { loadWordPieceTokenizer, type WordPieceTokenizer } from '../../src/embed/wordpiece.js';
+
+// Golden ids come from HF tokenizers (Python): python3 scripts/gen-tokenizer-fixtures.py
+const ROOT = resolve(import.meta.dirname, '../..');
+const TOKENIZER = resolve(ROOT, '.cache/models/bge-small-en-v1.5-q/bge-small-en-v1.5-q-tokenizer.json');
+
+interface Golden {
+  tokenizers: string;
+  cases: { text: string; ids: number[]; tokens: string[] }[];
+  truncation: { text: string; maxTokens: number; ids: number[] }[];
+  sweep: { blockSize: number; blocks: Record<string, [string, string]> };
+}
+const golden = JSON.parse(readFileSync(resolve(ROOT, 'test/fixtures/embed/tokenizer-golden.json'), 'utf8')) as Golden;
+
+const hash = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex').slice(0, 16);
+
+describe(`WordPiece tokenizer vs HF tokenizers ${golden.tokenizers}`, () => {
+  let tok: WordPieceTokenizer;
+  beforeAll(async () => {
+    tok = await loadWordPieceTokenizer(TOKENIZER);
+  });
+
+  it.each(golden.cases.map((c, i) => [i, c] as const))('case %i gives HF ids', (_i, c) => {
+    expect(tok.encode(c.text, 100_000).ids).toEqual(c.ids);
+    expect(tok.countTokens(c.text)).toBe(c.ids.length - 2);
+  });
+
+  it.each(golden.truncation.map((c) => [c.maxTokens, c] as const))('truncation to %i matches HF', (_m, c) => {
+    expect(tok.encode(c.text, c.maxTokens).ids).toEqual(c.ids);
+  });
+
+  it('truncates to 512 tokens by default and keeps [CLS] ... [SEP]', () => {
+    const ids = tok.encode('word '.repeat(2000)).ids;
+    expect(ids).toHaveLength(512);
+    expect(ids[0]).toBe(tok.clsId);
+    expect(ids[511]).toBe(tok.sepId);
+  });
+
+  it('encodes the empty string as [CLS][SEP]', () => {
+    expect(tok.encode('').ids).toEqual([101, 102]);
+    expect(tok.countTokens('')).toBe(0);
+  });
+
+  it('agrees with HF on every code point of planes 0-3 and 14', () => {
+    // The normalizer settings of this tokenizer.json (BertNormalizer defaults of bge-small).
+    const normalize = createBertNormalizer({ cleanText: true, handleChineseChars: true, stripAccents: null, lowercase: true });
+    const size = golden.sweep.blockSize;
+    const mismatched: string[] = [];
+    for (const [startHex, [piecesHash, idsHash]] of Object.entries(golden.sweep.blocks)) {
+      const start = parseInt(startHex, 16);
+      const chars: string[] = [];
+      for (let cp = start; cp < start + size; cp++) if (cp < 0xd800 || cp > 0xdfff) chars.push('x' + String.fromCodePoint(cp));
+      const text = chars.join(' ');
+      const pieces: string[] = [];
+      bertPreTokenize(normalize(text), (w) => pieces.push(w));
+      const ids = [tok.clsId, ...tok.tokenize(text), tok.sepId];
+      if (hash(pieces.join('\n')) !== piecesHash) mismatched.push(`${startHex}:pieces`);
+      if (hash(ids.join(',')) !== idsHash) mismatched.push(`${startHex}:ids`);
+    }
+    expect(mismatched).toEqual([]);
+  });
+});

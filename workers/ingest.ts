@@ -1,0 +1,43 @@
+// Composition root of the ingest task queue: workflows plus the store/parse/index activities.
+import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
+import { createIngestActivities } from '../activities/index.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/obs/logger.js';
+import { createPdfExtractor, parseSource } from '../src/parse/index.js';
+import { openIndex, openStore, openTokenCounter } from '../src/runtime.js';
+import { loadWorkflowBundle } from '../src/temporal/bundle.js';
+
+const config = loadConfig(process.env);
+const logger = createLogger(config.logLevel, { component: 'worker-ingest', pid: process.pid });
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+const address = config.temporal.address ?? `127.0.0.1:${config.temporal.port}`;
+const connection = await NativeConnection.connect({ address });
+const store = openStore(config);
+const index = await openIndex(config, { readOnly: false, logger });
+const counter = await openTokenCounter(config);
+// PDFs parse in worker threads: a hostile file is killed at its timeout without stalling this process.
+const pdfExtractor = createPdfExtractor({ threads: Math.min(4, config.ingest.concurrency) });
+const worker = await Worker.create({
+  connection,
+  namespace: config.temporal.namespace,
+  taskQueue: config.temporal.taskQueue,
+  workflowBundle: await loadWorkflowBundle(config.cacheDir, logger),
+  activities: createIngestActivities({
+    store,
+    index,
+    counter,
+    parse: (bytes, filename) => parseSource(bytes, { filename, limits: config.limits, pdfExtractor }),
+    maxFileBytes: config.limits.maxFileBytes,
+    logger,
+  }),
+  maxConcurrentActivityTaskExecutions: 4,
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
+logger.info('worker: ready', { taskQueue: config.temporal.taskQueue, address });
+process.send?.({ ready: true });
+await worker.run();
+await pdfExtractor.close();
+await index.close();
+await connection.close();
+logger.info('worker: stopped');

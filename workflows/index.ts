@@ -1,0 +1,3 @@
+// The workflow bundle's entry: only deterministic code reachable from here.
+export { ingestCorpus } from './ingest-corpus.js';
+export { ingestDocument } from './ingest-document.js';

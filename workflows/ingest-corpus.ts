@@ -1,0 +1,141 @@
+import {
+  continueAsNew,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { IngestActivities } from '../activities/types.js';
+import {
+  MAX_ERRORS_KEPT,
+  type IngestCorpusInput,
+  type JobProgress,
+  type SourceProgress,
+  type SourceResult,
+  type SourceSpec,
+} from '../src/domain/ingest.js';
+import { progressQuery, sourceProgressSignal } from './definitions.js';
+import { failureCode, ingestDocument, sourceLabel } from './ingest-document.js';
+
+const { readManifestPage } = proxyActivities<IngestActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 10 },
+});
+
+const PAGE_SIZE = 100;
+/** Continue-as-new well before Temporal's history limits (50k events / 50 MB). */
+const HISTORY_EVENTS_BUDGET = 8_000;
+
+export interface IngestCorpusOptions {
+  embedTaskQueue: string;
+}
+
+function initialProgress(jobId: string, total: number): JobProgress {
+  return {
+    jobId,
+    status: 'running',
+    sources: { total, done: 0 },
+    documents: { total: 0, done: 0, failed: 0, skipped: 0 },
+    chunks: 0,
+    errors: [],
+    errorsDropped: 0,
+    startedAt: new Date().toISOString(),
+  };
+}
+
+function addResult(progress: JobProgress, result: SourceResult): void {
+  progress.documents.total += result.documents.total;
+  progress.documents.done += result.documents.done;
+  progress.documents.failed += result.documents.failed;
+  progress.documents.skipped += result.documents.skipped;
+  progress.chunks += result.chunks;
+  for (const e of result.errors) {
+    if (progress.errors.length < MAX_ERRORS_KEPT) progress.errors.push(e);
+    else progress.errorsDropped += 1;
+  }
+  progress.errorsDropped += result.errorsDropped;
+}
+
+/** The job report: finished sources plus the live counts of sources still in flight. */
+function view(progress: JobProgress, inflight: Map<number, SourceProgress>): JobProgress {
+  const out: JobProgress = { ...progress, documents: { ...progress.documents }, sources: { ...progress.sources } };
+  for (const p of inflight.values()) {
+    out.documents.total += p.documents.total;
+    out.documents.done += p.documents.done;
+    out.documents.failed += p.documents.failed;
+    out.documents.skipped += p.documents.skipped;
+    out.chunks += p.chunks;
+  }
+  return out;
+}
+
+/** Runs `work` over items with at most `limit` in flight. Deterministic: starts in order. */
+async function forEachBounded<T>(items: T[], limit: number, work: (item: T, i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await work(items[i], i);
+    }
+  });
+  await Promise.all(lanes);
+}
+
+/**
+ * One ingestion job: one child workflow per source, bounded concurrency, continue-as-new for large
+ * jobs. Cancel it from the Temporal UI or the API; sources in flight are cancelled with it.
+ */
+export async function ingestCorpus(input: IngestCorpusInput & IngestCorpusOptions): Promise<JobProgress> {
+  const progress = input.resume?.progress ?? initialProgress(input.jobId, input.sourceCount);
+  const inflight = new Map<number, SourceProgress>();
+  setHandler(progressQuery, () => view(progress, inflight));
+  setHandler(sourceProgressSignal, (p) => {
+    if (inflight.has(p.index)) inflight.set(p.index, p);
+  });
+
+  const { workflowId } = workflowInfo();
+  let offset = input.resume?.offset ?? 0;
+  try {
+    while (offset < input.sourceCount) {
+      const page: SourceSpec[] = await readManifestPage({ manifestKey: input.manifestKey, offset, limit: PAGE_SIZE });
+      const base = offset;
+      await forEachBounded(page, input.concurrency, async (source, i) => {
+        const index = base + i;
+        inflight.set(index, { index, documents: { total: 0, done: 0, failed: 0, skipped: 0 }, chunks: 0 });
+        try {
+          const result = await executeChild(ingestDocument, {
+            workflowId: `${workflowId}/${index}`,
+            args: [{ jobId: input.jobId, source, acl: input.acl, pipeline: input.pipeline, index, embedTaskQueue: input.embedTaskQueue }],
+          });
+          addResult(progress, result);
+        } catch (err) {
+          if (isCancellation(err)) throw err;
+          const label = sourceLabel(source);
+          addResult(progress, {
+            source: label,
+            documents: { total: 1, done: 0, failed: 1, skipped: 0 },
+            chunks: 0,
+            errors: [{ source: label, code: failureCode(err), message: 'ingestion of this source failed' }],
+            errorsDropped: 0,
+          });
+        } finally {
+          inflight.delete(index);
+          progress.sources.done += 1;
+        }
+      });
+      offset += page.length;
+      if (page.length === 0) break;
+      const info = workflowInfo();
+      if (offset < input.sourceCount && (info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_BUDGET)) {
+        await continueAsNew<typeof ingestCorpus>({ ...input, resume: { offset, progress } });
+      }
+    }
+  } catch (err) {
+    if (isCancellation(err)) progress.status = 'cancelled';
+    throw err;
+  }
+  progress.status = 'completed';
+  progress.finishedAt = new Date().toISOString();
+  return progress;
+}
