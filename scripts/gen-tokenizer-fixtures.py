@@ -7,6 +7,7 @@ Usage:
 
 Writes test/fixtures/embed/tokenizer-golden.json:
   cases       ids (with [CLS]/[SEP]) and tokens for hand-picked strings
+  variants    ids under other normalizer settings and added-token options
   truncation  ids when truncated to a maximum length (specials included)
   sweep       per 256-code-point block of planes 0-3 and 14, hashes of the pre-tokenized pieces and of
               the ids of "x<c0> x<c1> ...": a cheap exhaustive check of the character classes
@@ -77,6 +78,41 @@ CASES = [
     'Ancient 𐎀𐎁 cuneiform 𒀀 and math 𝐀𝐁𝐂 𝔸',
     LONG_PROSE,
 ]
+
+# Variants of the tokenizer.json: other BertNormalizer settings and added-token options, checked on
+# strings that tell them apart. The test applies the same changes to the JSON before loading it.
+VARIANT_TEXTS = [
+    'café naïve Ångström ÉCOLE Straße İstanbul ΟΔΟΣ',
+    'e\u0301 a\u0308 我爱自然语言处理 東京',
+    'tab\there\u0000nul\u0007bell\u200bzw\u00a0nbsp \ufffd end',
+    'Hello [MASK]  spaced  [MASK] end [mask] x[MASK]y',
+    '<Ent> <ent> <ENT>x and qq qqq aqq qq. (qq) q_q qq_ qq',
+    'IL-6 and TNF-α levels (p < 0.05)',
+]
+VARIANTS = {
+    'cased': {'normalizer': {'lowercase': False}},
+    'strip-accents-cased': {'normalizer': {'lowercase': False, 'strip_accents': True}},
+    'lowercase-keep-accents': {'normalizer': {'strip_accents': False}},
+    'no-clean-no-cjk': {'normalizer': {'clean_text': False, 'handle_chinese_chars': False}},
+    'added-token-options': {'added_tokens': [
+        {'id': 103, 'content': '[MASK]', 'single_word': False, 'lstrip': True, 'rstrip': True,
+         'normalized': False, 'special': True},
+        {'id': 30522, 'content': '<Ent>', 'single_word': False, 'lstrip': False, 'rstrip': False,
+         'normalized': True, 'special': False},
+        {'id': 30523, 'content': 'qq', 'single_word': True, 'lstrip': False, 'rstrip': False,
+         'normalized': False, 'special': False},
+    ]},
+}
+
+
+def apply_variant(tokenizer_json, change):
+    out = json.loads(json.dumps(tokenizer_json))
+    if 'normalizer' in change:
+        out['normalizer'].update(change['normalizer'])
+    for token in change.get('added_tokens', []):
+        out['added_tokens'] = [t for t in out['added_tokens'] if t['id'] != token['id']] + [token]
+    return out
+
 
 TRUNCATION = [(LONG_PROSE, 512), (LONG_PROSE, 16), ('Hello, world!', 3), ('Hello, world!', 2)]
 SWEEP_PLANES = [(0x0000, 0x40000), (0xE0000, 0xE0200)]
@@ -161,12 +197,20 @@ def main():
         tok.enable_truncation(max_tokens)
         truncation.append({'text': text, 'maxTokens': max_tokens, 'ids': tok.encode(text).ids})
         tok.no_truncation()
+    with open(args.tokenizer, encoding='utf-8') as f:
+        tokenizer_json = json.load(f)
+    variants = []
+    for name, change in VARIANTS.items():
+        vtok = Tokenizer.from_str(json.dumps(apply_variant(tokenizer_json, change)))
+        variants.append({'name': name, 'change': change,
+                         'cases': [{'text': t, 'ids': vtok.encode(t).ids} for t in VARIANT_TEXTS]})
     golden = {
         'generator': 'scripts/gen-tokenizer-fixtures.py',
         'tokenizers': version('tokenizers'),
         'tokenizer': os.path.basename(args.tokenizer),
         'cases': cases,
         'truncation': truncation,
+        'variants': variants,
         'sweep': {'blockSize': BLOCK, 'blocks': sweep(tok)},
     }
     os.makedirs(os.path.dirname(args.out), exist_ok=True)

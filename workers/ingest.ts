@@ -9,7 +9,8 @@ import { loadWorkflowBundle } from '../src/temporal/bundle.js';
 
 const config = loadConfig(process.env);
 const logger = createLogger(config.logLevel, { component: 'worker-ingest', pid: process.pid });
-Runtime.install({ logger: new DefaultLogger('WARN') });
+// Activity failures are reported in the job; the SDK's own per-attempt warnings would only repeat them.
+Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 const address = config.temporal.address ?? `127.0.0.1:${config.temporal.port}`;
 const connection = await NativeConnection.connect({ address });

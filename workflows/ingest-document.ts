@@ -10,8 +10,10 @@ import type { EmbedActivities, IngestActivities } from '../activities/types.js';
 import type { IngestDocumentInput, IngestError, PreparedSource, SourceResult, SourceSpec } from '../src/domain/ingest.js';
 import { sourceProgressSignal } from './definitions.js';
 
+// Short start-to-close timeouts: after a worker crash, its in-flight tasks are retried elsewhere within
+// minutes, not hours. PDF parsing has its own 60 s limit inside the activity.
 const ingest = proxyActivities<IngestActivities>({
-  startToCloseTimeout: '10 minutes',
+  startToCloseTimeout: '3 minutes',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
 });
 
@@ -20,7 +22,7 @@ export function embedActivities(taskQueue: string) {
   return proxyActivities<EmbedActivities>({
     taskQueue,
     startToCloseTimeout: '60 minutes',
-    heartbeatTimeout: '2 minutes',
+    heartbeatTimeout: '30 seconds',
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
   });
 }

@@ -140,10 +140,3 @@ export function sentenceSpans(text: string, start: number, end: number): Span[] 
   return out;
 }
 
-/** A sentence's [start, end) range; shared by the chunker and the citation code. */
-export type SentenceSpan = Span;
-
-/** Sentence spans over a whole text. */
-export function splitSentences(text: string): SentenceSpan[] {
-  return sentenceSpans(text, 0, text.length);
-}

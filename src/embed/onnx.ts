@@ -6,7 +6,13 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { AppError } from '../errors.js';
 import type { Logger } from '../obs/logger.js';
-import { findModelFiles, resolveModelProfile, type ModelProfile, type Pooling } from './model-profile.js';
+import {
+  findModelFiles,
+  resolveModelProfile,
+  usesDynamicQuantization,
+  type ModelProfile,
+  type Pooling,
+} from './model-profile.js';
 import { openOnnxSession, OnnxWorkerError, type ExecutionProvider, type OnnxSession } from './onnx-session.js';
 import { l2Normalize, poolRow } from './pooling.js';
 import type { Embedder } from './port.js';
@@ -21,6 +27,12 @@ export interface OnnxEmbedderOptions {
   logger: Logger;
   /** Truncation length, special tokens included (default 512). */
   maxTokens?: number;
+  /**
+   * `padded`: up to batchSize length-sorted inputs per run. `per-sequence`: one input per run, so a
+   * vector never depends on what it was batched with. `auto` (default): per-sequence for models with
+   * dynamically quantized activations (where batch companions shift results), padded otherwise.
+   */
+  batching?: 'auto' | 'padded' | 'per-sequence';
 }
 
 export interface OnnxEmbedder extends Embedder {
@@ -28,6 +40,8 @@ export interface OnnxEmbedder extends Embedder {
   readonly device: ExecutionProvider;
   readonly pooling: Pooling;
   readonly maxTokens: number;
+  /** Inputs per ONNX run: batchSize, or 1 when batch-invariant results need it (see `batching`). */
+  readonly rowsPerRun: number;
   /** The model's tokenizer; also a TokenCounter for the chunker. */
   readonly tokenizer: WordPieceTokenizer;
 }
@@ -56,6 +70,9 @@ export async function createOnnxEmbedder(opts: OnnxEmbedderOptions): Promise<Onn
     });
   }
   const tokenizer = await loadWordPieceTokenizer(files.tokenizerPath);
+  const batching = opts.batching ?? 'auto';
+  const dynamicQuant = batching === 'auto' && (await usesDynamicQuantization(files.onnxPath));
+  const rowsPerRun = batching === 'per-sequence' || dynamicQuant ? 1 : opts.batchSize;
   const { session, device } = await openWithFallback(files.onnxPath, opts, logger);
 
   let dimension: number;
@@ -79,10 +96,12 @@ export async function createOnnxEmbedder(opts: OnnxEmbedderOptions): Promise<Onn
     pooling: profile.pooling,
     profileSource: profile.source,
     batchSize: opts.batchSize,
+    rowsPerRun,
+    dynamicQuant,
     threads: opts.threads,
     ms: Math.round(performance.now() - started),
   });
-  return new OnnxEmbedderImpl(session, tokenizer, profile, device, dimension, opts.batchSize, maxTokens);
+  return new OnnxEmbedderImpl(session, tokenizer, profile, device, dimension, rowsPerRun, maxTokens);
 }
 
 async function openWithFallback(
@@ -136,7 +155,7 @@ class OnnxEmbedderImpl implements OnnxEmbedder {
     private readonly profile: ModelProfile,
     readonly device: ExecutionProvider,
     readonly dimension: number,
-    private readonly batchSize: number,
+    readonly rowsPerRun: number,
     readonly maxTokens: number,
   ) {
     this.modelId = profile.id;
@@ -176,7 +195,7 @@ class OnnxEmbedderImpl implements OnnxEmbedder {
     }
     const order = encoded.map((_, i) => i).sort((a, b) => encoded[a].length - encoded[b].length);
     const batches: number[][] = [];
-    for (let i = 0; i < order.length; i += this.batchSize) batches.push(order.slice(i, i + this.batchSize));
+    for (let i = 0; i < order.length; i += this.rowsPerRun) batches.push(order.slice(i, i + this.rowsPerRun));
 
     const out: Float32Array[] = new Array(texts.length);
     const inFlight: Promise<void>[] = [];

@@ -45,7 +45,10 @@ export function createOpenAiChatGenerator(options: OpenAiChatOptions): Generator
     const answer = cleanAnswer(raw);
     const citations = citationsFromMarkers(answer, input.chunks);
     const check = verifyAnswer(answer, citations, input.chunks);
-    return { answer, citations, mode: 'llm', verified: check.ok, ...(check.ok ? {} : { problems: check.problems }) };
+    // An answer without a single citation passes verifyAnswer vacuously but proves nothing.
+    const problems = citations.length === 0 ? [...check.problems, 'answer has no citations'] : check.problems;
+    const verified = problems.length === 0;
+    return { answer, citations, mode: 'llm', verified, ...(verified ? {} : { problems }) };
   }
 
   /** Maps a failed request to UPSTREAM_ERROR, except the caller's own abort, which propagates as is. */

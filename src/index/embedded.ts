@@ -77,6 +77,11 @@ function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
 }
 
+/** The file or directory vanished (possibly wrapped in an AppError): a reader racing the writer. */
+function isMissing(err: unknown): boolean {
+  return errno(err) === 'ENOENT' || errno((err as { cause?: unknown } | undefined)?.cause) === 'ENOENT';
+}
+
 /**
  * The zero-setup vector index: one directory, an append-only CRC-framed log per collection replayed
  * into memory on open, exact brute-force search. One writer process holds `dir/LOCK`; any number of
@@ -92,6 +97,8 @@ export async function createEmbeddedIndex(dir: string, opts: EmbeddedIndexOption
   const compactMinEntries = opts.compactMinEntries ?? 1000;
 
   const collections = new Map<string, CollectionState>();
+  /** Collection directories that failed to load: kept out of service, but droppable. */
+  const unreadable = new Set<string>();
   let aliases = new Map<string, string>();
   let closed = false;
   let lock: WriterLock | undefined;
@@ -138,8 +145,28 @@ export async function createEmbeddedIndex(dir: string, opts: EmbeddedIndexOption
       return await loadCollection(path.join(collectionsDir, name), name, { writable: !readOnly, logger });
     } catch (err) {
       // A reader can race the writer dropping or replacing a collection; it shows up on the next refresh.
-      if (readOnly && errno(err) === 'ENOENT') return undefined;
+      if (readOnly && isMissing(err)) return undefined;
       throw err;
+    }
+  }
+
+  /**
+   * Loads one collection at open or refresh. A damaged collection is logged and kept out of service
+   * rather than taking every other collection down with it; it is a projection, so the fix is to drop
+   * it and rebuild it from the source store.
+   */
+  async function loadOrQuarantine(name: string): Promise<void> {
+    try {
+      const state = await load(name);
+      if (state) collections.set(name, state);
+      else collections.delete(name);
+      unreadable.delete(name);
+    } catch (err) {
+      collections.delete(name);
+      if (!unreadable.has(name)) {
+        logger.error('collection cannot be loaded; drop it and rebuild it from the source store', { collection: name, error: err });
+      }
+      unreadable.add(name);
     }
   }
 
@@ -202,10 +229,7 @@ export async function createEmbeddedIndex(dir: string, opts: EmbeddedIndexOption
   try {
     if (!readOnly) await recoverLeftovers();
     aliases = await readAliases(aliasesFile);
-    for (const name of await listCollectionNames()) {
-      const state = await load(name);
-      if (state) collections.set(name, state);
-    }
+    for (const name of await listCollectionNames()) await loadOrQuarantine(name);
     if (!readOnly) for (const state of collections.values()) await compactQuietly(state);
   } catch (err) {
     await closeHandles();
@@ -225,6 +249,11 @@ export async function createEmbeddedIndex(dir: string, opts: EmbeddedIndexOption
       if (readOnly && existing?.dimension === dimension) return;
       ensureWritable();
       await exclusive(async () => {
+        if (unreadable.has(name)) {
+          throw new AppError('INDEX_ERROR', `collection ${name} exists but cannot be loaded; drop it first`, {
+            details: { collection: name },
+          });
+        }
         const current = collections.get(name);
         if (current) {
           if (current.dimension !== dimension) {
@@ -259,13 +288,13 @@ export async function createEmbeddedIndex(dir: string, opts: EmbeddedIndexOption
       ensureWritable();
       await exclusive(async () => {
         const state = collections.get(name);
-        if (!state) return;
-        await state.handle?.close();
-        state.handle = undefined;
+        if (!state && !unreadable.has(name)) return;
+        await state?.handle?.close();
         collections.delete(name);
+        unreadable.delete(name);
         // Rename first so the name frees atomically; the bulk delete may then take its time.
         const aside = path.join(collectionsDir, `.dropped.${randomBytes(6).toString('hex')}.${name}`);
-        await fsp.rename(state.dir, aside);
+        await fsp.rename(path.join(collectionsDir, name), aside);
         await fsyncDir(collectionsDir);
         await fsp.rm(aside, { recursive: true, force: true });
         const remaining = new Map([...aliases].filter(([, target]) => target !== name));
@@ -423,12 +452,11 @@ export async function createEmbeddedIndex(dir: string, opts: EmbeddedIndexOption
         aliases = await readAliases(aliasesFile);
         const names = new Set(await listCollectionNames());
         for (const name of [...collections.keys()]) if (!names.has(name)) collections.delete(name);
+        for (const name of [...unreadable]) if (!names.has(name)) unreadable.delete(name);
         for (const name of names) {
           const state = collections.get(name);
-          if (state && (await readAppended(state)) === 'ok') continue;
-          const fresh = await load(name);
-          if (fresh) collections.set(name, fresh);
-          else collections.delete(name);
+          if (state && (await readAppended(state).catch(() => 'replaced' as const)) === 'ok') continue;
+          await loadOrQuarantine(name);
         }
       });
     },

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { endianness } from 'node:os';
 import { AppError } from '../errors.js';
 import type { ChunkPayload } from '../domain/types.js';
 import { crc32 } from './crc32.js';
@@ -18,6 +19,8 @@ import { crc32 } from './crc32.js';
  * A frame is written with one write call; a process killed mid-write leaves a frame whose length runs
  * past the end of the file or whose CRC fails: the torn tail that the next writer truncates.
  */
+
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 export const HEADER_BYTES = 32;
 export const FRAME_OVERHEAD = 8;
@@ -86,7 +89,11 @@ export function encodeUpsert(id: string, payloadJson: string, vector: Float32Arr
   buf.writeUInt32LE(payloadLength, o);
   o += 4;
   o += buf.write(payloadJson, o, payloadLength, 'utf8');
-  for (let j = 0; j < vector.length; j++, o += 4) buf.writeFloatLE(vector[j], o);
+  if (LITTLE_ENDIAN && vector instanceof Float32Array) {
+    buf.set(new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength), o);
+  } else {
+    for (let j = 0; j < vector.length; j++, o += 4) buf.writeFloatLE(vector[j], o);
+  }
   return frame(buf);
 }
 

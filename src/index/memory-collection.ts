@@ -2,6 +2,7 @@ import { endianness } from 'node:os';
 import type { ChunkPayload } from '../domain/types.js';
 import type { CompiledFilter } from './filter.js';
 import { TopK } from './top-k.js';
+import { VectorMatrix } from './vector-matrix.js';
 
 const LITTLE_ENDIAN = endianness() === 'LE';
 
@@ -12,22 +13,25 @@ export interface SlotHit {
 }
 
 /**
- * The in-memory state of one collection. Live points occupy slots [0, size) of one dense row-major
- * Float32Array: a delete moves the last row into the hole, so a scan never meets a gap and memory
- * stays proportional to live points. Per-document id sets make document-scoped operations O(chunks).
+ * The in-memory state of one collection. Live points occupy rows [0, size) of one dense matrix: a
+ * delete moves the last row into the hole, so a scan never meets a gap and memory stays proportional
+ * to live points. Per-document id sets make document-scoped operations O(chunks of the document).
  */
 export class MemoryCollection {
-  private matrix: Float32Array;
-  private matrixBytes: Uint8Array;
+  private readonly matrix: VectorMatrix;
   private ids: string[] = [];
   private payloads: ChunkPayload[] = [];
   private readonly slotOf = new Map<string, number>();
   private readonly byDocument = new Map<string, Set<string>>();
   private live = 0;
 
-  constructor(readonly dimension: number, initialCapacity = 1024) {
-    this.matrix = new Float32Array(Math.max(1, initialCapacity) * dimension);
-    this.matrixBytes = new Uint8Array(this.matrix.buffer);
+  constructor(readonly dimension: number, initialCapacity = 1024, useSimd = true) {
+    this.matrix = new VectorMatrix(dimension, initialCapacity, useSimd);
+  }
+
+  /** Whether search runs in the WebAssembly SIMD kernel (else a JS loop). */
+  get simd(): boolean {
+    return this.matrix.simd;
   }
 
   get size(): number {
@@ -36,17 +40,6 @@ export class MemoryCollection {
 
   has(id: string): boolean {
     return this.slotOf.has(id);
-  }
-
-  private ensureCapacity(rows: number): void {
-    const capacity = this.matrix.length / this.dimension;
-    if (rows <= capacity) return;
-    let next = capacity;
-    while (next < rows) next = Math.ceil(next * 1.5) + 16;
-    const grown = new Float32Array(next * this.dimension);
-    grown.set(this.matrix.subarray(0, this.live * this.dimension));
-    this.matrix = grown;
-    this.matrixBytes = new Uint8Array(grown.buffer);
   }
 
   /** Returns the slot the vector should be written to, after indexing id and payload. */
@@ -59,7 +52,7 @@ export class MemoryCollection {
       this.indexDocument(payload.documentId, id);
       return existing;
     }
-    this.ensureCapacity(this.live + 1);
+    this.matrix.ensureRows(this.live + 1);
     const slot = this.live++;
     this.ids[slot] = id;
     this.payloads[slot] = payload;
@@ -70,7 +63,7 @@ export class MemoryCollection {
 
   upsert(id: string, vector: Float32Array, payload: ChunkPayload): void {
     const slot = this.place(id, payload);
-    this.matrix.set(vector, slot * this.dimension);
+    this.matrix.setRow(slot, vector);
   }
 
   /** Upsert with the vector read straight from little-endian f32 bytes (log replay, no temp array). */
@@ -78,10 +71,11 @@ export class MemoryCollection {
     const slot = this.place(id, payload);
     const dim = this.dimension;
     if (LITTLE_ENDIAN) {
-      this.matrixBytes.set(bytes.subarray(offset, offset + dim * 4), slot * dim * 4);
+      this.matrix.bytes().set(bytes.subarray(offset, offset + dim * 4), slot * this.matrix.stride * 4);
     } else {
       const view = new DataView(bytes.buffer, bytes.byteOffset + offset, dim * 4);
-      for (let j = 0; j < dim; j++) this.matrix[slot * dim + j] = view.getFloat32(j * 4, true);
+      const row = this.matrix.row(slot);
+      for (let j = 0; j < dim; j++) row[j] = view.getFloat32(j * 4, true);
     }
   }
 
@@ -92,8 +86,7 @@ export class MemoryCollection {
     this.slotOf.delete(id);
     const last = --this.live;
     if (slot !== last) {
-      const dim = this.dimension;
-      this.matrix.copyWithin(slot * dim, last * dim, last * dim + dim);
+      this.matrix.moveRow(last, slot);
       this.ids[slot] = this.ids[last];
       this.payloads[slot] = this.payloads[last];
       this.slotOf.set(this.ids[slot], slot);
@@ -159,15 +152,13 @@ export class MemoryCollection {
   get(id: string): { id: string; payload: ChunkPayload; vector: Float32Array } | undefined {
     const slot = this.slotOf.get(id);
     if (slot === undefined) return undefined;
-    const dim = this.dimension;
-    return { id, payload: this.payloads[slot], vector: this.matrix.slice(slot * dim, slot * dim + dim) };
+    return { id, payload: this.payloads[slot], vector: this.matrix.row(slot).slice() };
   }
 
   /** Live points in slot order; vectors are views valid until the next write. */
   *entries(): Generator<{ id: string; payload: ChunkPayload; vector: Float32Array }> {
-    const dim = this.dimension;
     for (let slot = 0; slot < this.live; slot++) {
-      yield { id: this.ids[slot], payload: this.payloads[slot], vector: this.matrix.subarray(slot * dim, slot * dim + dim) };
+      yield { id: this.ids[slot], payload: this.payloads[slot], vector: this.matrix.row(slot) };
     }
   }
 
@@ -175,23 +166,27 @@ export class MemoryCollection {
   search(query: Float32Array, k: number, filter: CompiledFilter): SlotHit[] {
     if (k <= 0 || this.live === 0) return [];
     const top = new TopK(Math.min(k, this.live));
-    const m = this.matrix;
-    const dim = this.dimension;
-    if (!filter.documentIds && !filter.predicate) {
-      // Hot path: one sequential pass over the dense matrix.
+    const matrix = this.matrix;
+    matrix.setQuery(query);
+    if (filter.documentIds) {
+      // Bounded by a few documents: score just their rows.
+      this.forEachMatch(filter, (slot) => {
+        const s = matrix.scoreRow(slot);
+        if (s > top.threshold()) top.offer(s, slot);
+      });
+    } else {
+      // One kernel call scores every row; the filter then decides which rows may enter the heap.
+      const scores = matrix.scoreAll(this.live);
+      const payloads = this.payloads;
+      const predicate = filter.predicate;
       let threshold = -Infinity;
       for (let slot = 0, n = this.live; slot < n; slot++) {
-        const s = dot(m, slot * dim, query, dim);
-        if (s > threshold) {
+        const s = scores[slot];
+        if (s > threshold && (!predicate || predicate(payloads[slot]))) {
           top.offer(s, slot);
           threshold = top.threshold();
         }
       }
-    } else {
-      this.forEachMatch(filter, (slot) => {
-        const s = dot(m, slot * dim, query, dim);
-        if (s > top.threshold()) top.offer(s, slot);
-      });
     }
     return top
       .sorted()
@@ -200,20 +195,3 @@ export class MemoryCollection {
   }
 }
 
-/** Dot product of row `m[base, base + dim)` with `q`; four accumulators let the CPU pipeline the adds. */
-function dot(m: Float32Array, base: number, q: Float32Array, dim: number): number {
-  let a0 = 0;
-  let a1 = 0;
-  let a2 = 0;
-  let a3 = 0;
-  let j = 0;
-  let i = base;
-  for (; j + 4 <= dim; j += 4, i += 4) {
-    a0 += m[i] * q[j];
-    a1 += m[i + 1] * q[j + 1];
-    a2 += m[i + 2] * q[j + 2];
-    a3 += m[i + 3] * q[j + 3];
-  }
-  for (; j < dim; j++, i++) a0 += m[i] * q[j];
-  return a0 + a1 + a2 + a3;
-}

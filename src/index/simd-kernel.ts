@@ -87,13 +87,29 @@ const MODULE = new Uint8Array([
 
 export type ScoresKernel = (q: number, m: number, stride: number, n: number, out: number) => void;
 
-let compiled: WebAssembly.Module | null | undefined;
+// The project compiles without the DOM lib, so describe the few WebAssembly members used here.
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(deltaPages: number): number;
+}
+type WasmModule = object;
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+}
+
+const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+// Compiled once per process: the bytes are a constant, so this is a cache, not shared state.
+let compiled: WasmModule | null | undefined;
 
 /** The compiled module, or null where this runtime lacks WebAssembly SIMD (callers fall back to JS). */
-export function simdModule(): WebAssembly.Module | null {
+export function simdModule(): WasmModule | null {
   if (compiled === undefined) {
     try {
-      compiled = WebAssembly.validate(MODULE) ? new WebAssembly.Module(MODULE) : null;
+      compiled = wasm && wasm.validate(MODULE) ? new wasm.Module(MODULE) : null;
     } catch {
       compiled = null;
     }
@@ -101,8 +117,9 @@ export function simdModule(): WebAssembly.Module | null {
   return compiled;
 }
 
-/** Binds the kernel to a memory. */
-export function instantiateScores(module: WebAssembly.Module, memory: WebAssembly.Memory): ScoresKernel {
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
-  return instance.exports.scores as ScoresKernel;
+/** A memory of `pages` 64 KiB pages with the kernel bound to it. */
+export function createKernel(module: WasmModule, pages: number): { memory: WasmMemory; scores: ScoresKernel } {
+  const memory = new wasm!.Memory({ initial: pages });
+  const instance = new wasm!.Instance(module, { env: { memory } });
+  return { memory, scores: instance.exports.scores as ScoresKernel };
 }

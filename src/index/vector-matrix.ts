@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import { instantiateScores, simdModule, type ScoresKernel } from './simd-kernel.js';
+import { createKernel, simdModule, type ScoresKernel, type WasmMemory } from './simd-kernel.js';
 
 const PAGE = 64 * 1024;
 
@@ -16,7 +16,7 @@ export class VectorMatrix {
   /** Row storage; valid until the next `ensureRows` (growth replaces the buffer). */
   data: Float32Array;
   private capacity: number;
-  private readonly memory?: WebAssembly.Memory;
+  private readonly memory?: WasmMemory;
   private readonly kernel?: ScoresKernel;
   private query: Float32Array;
   /** Score output: in wasm memory after the rows, or a plain array for the JS path. */
@@ -27,8 +27,9 @@ export class VectorMatrix {
     this.capacity = Math.max(1, initialRows);
     const module = useSimd ? simdModule() : null;
     if (module) {
-      this.memory = new WebAssembly.Memory({ initial: Math.ceil(this.bytesFor(this.capacity) / PAGE) });
-      this.kernel = instantiateScores(module, this.memory);
+      const { memory, scores } = createKernel(module, Math.ceil(this.bytesFor(this.capacity) / PAGE));
+      this.memory = memory;
+      this.kernel = scores;
     }
     this.query = new Float32Array(this.stride);
     this.data = new Float32Array(this.memory ? 0 : this.capacity * this.stride);

@@ -92,7 +92,9 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
       },
       withDataDir(dir: string) {
         dirs.push(dir);
-        return make({ ...env, SRAG_DATA_DIR: dir });
+        // Own task queues too, so its workers never take the other data dir's tasks.
+        const tag = dirs.length;
+        return make({ ...env, SRAG_DATA_DIR: dir, SRAG_TASK_QUEUE: `${env.SRAG_TASK_QUEUE}-${tag}`, SRAG_EMBED_TASK_QUEUE: `${env.SRAG_EMBED_TASK_QUEUE}-${tag}` });
       },
       async stop() {
         await Promise.all(workers.map((w) => w.stop()));

@@ -94,6 +94,12 @@ describe('OpenAI-compatible chat generator', () => {
     expect(result.verified).toBe(true);
   });
 
+  it('does not call an answer without citations verified', async () => {
+    server.reply({ content: 'Employees get 25 vacation days.' });
+    const result = await llm().generate({ question, chunks });
+    expect(result).toMatchObject({ verified: false, citations: [], problems: ['answer has no citations'] });
+  });
+
   it('streams SSE deltas, then a done with the verified answer', async () => {
     const deltas = ['Employees get ', '25 days of paid', ' vacation per year', ' [1', '].'];
     server.reply({ deltas });

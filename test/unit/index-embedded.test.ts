@@ -350,6 +350,24 @@ describe('embedded index (persistence, recovery, processes)', () => {
     expect((await fsp.readdir(collections)).sort()).toEqual(['c']);
   });
 
+  it('quarantines a damaged collection instead of failing the whole index', async () => {
+    let index = await openIndex();
+    await index.ensureCollection('good', 4);
+    await index.ensureCollection('bad', 4);
+    await index.upsert('good', points(0, 3, 4, 60));
+    await closeIndex(index);
+    await fsp.writeFile(logFile('bad'), Buffer.from('not a log at all, no header'));
+
+    index = await openIndex();
+    expect((await index.listCollections()).map((c) => c.name)).toEqual(['good']);
+    expect(await index.count('good')).toBe(3);
+    expect(logLines.some((l) => l.includes('"level":"error"') && l.includes('"collection":"bad"'))).toBe(true);
+    await expect(index.ensureCollection('bad', 4)).rejects.toMatchObject({ code: 'INDEX_ERROR' });
+    await index.dropCollection('bad');
+    await index.ensureCollection('bad', 4);
+    expect(await index.count('bad')).toBe(0);
+  });
+
   it('rejects invalid names, ids and vectors with typed errors', async () => {
     const index = await openIndex();
     await expect(index.ensureCollection('../evil', 4)).rejects.toMatchObject({ code: 'INVALID_INPUT' });

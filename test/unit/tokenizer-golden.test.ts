@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bertPreTokenize, createBertNormalizer } from '../../src/embed/bert-normalizer.js';
-import { loadWordPieceTokenizer, type WordPieceTokenizer } from '../../src/embed/wordpiece.js';
+import { createWordPieceTokenizer, loadWordPieceTokenizer, type WordPieceTokenizer } from '../../src/embed/wordpiece.js';
 
 // Golden ids come from HF tokenizers (Python): python3 scripts/gen-tokenizer-fixtures.py
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -13,8 +13,23 @@ interface Golden {
   tokenizers: string;
   cases: { text: string; ids: number[]; tokens: string[] }[];
   truncation: { text: string; maxTokens: number; ids: number[] }[];
+  variants: { name: string; change: VariantChange; cases: { text: string; ids: number[] }[] }[];
   sweep: { blockSize: number; blocks: Record<string, [string, string]> };
 }
+interface VariantChange {
+  normalizer?: Record<string, unknown>;
+  added_tokens?: { id: number }[];
+}
+type TokenizerFile = { normalizer: Record<string, unknown>; added_tokens: { id: number }[] };
+
+/** The same edit the generator made to tokenizer.json before asking HF for ids. */
+function applyVariant(json: TokenizerFile, change: VariantChange): TokenizerFile {
+  const out = structuredClone(json);
+  Object.assign(out.normalizer, change.normalizer ?? {});
+  for (const t of change.added_tokens ?? []) out.added_tokens = [...out.added_tokens.filter((a) => a.id !== t.id), t];
+  return out;
+}
+
 const golden = JSON.parse(readFileSync(resolve(ROOT, 'test/fixtures/embed/tokenizer-golden.json'), 'utf8')) as Golden;
 
 const hash = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex').slice(0, 16);
@@ -44,6 +59,12 @@ describe(`WordPiece tokenizer vs HF tokenizers ${golden.tokenizers}`, () => {
   it('encodes the empty string as [CLS][SEP]', () => {
     expect(tok.encode('').ids).toEqual([101, 102]);
     expect(tok.countTokens('')).toBe(0);
+  });
+
+  it.each(golden.variants.map((v) => [v.name, v] as const))('variant %s gives HF ids', (_name, v) => {
+    const json = JSON.parse(readFileSync(TOKENIZER, 'utf8')) as TokenizerFile;
+    const variant = createWordPieceTokenizer(applyVariant(json, v.change));
+    for (const c of v.cases) expect({ text: c.text, ids: variant.encode(c.text).ids }).toEqual(c);
   });
 
   it('agrees with HF on every code point of planes 0-3 and 14', () => {
