@@ -170,13 +170,15 @@ export async function createEmbeddedIndex(dir: string, opts: EmbeddedIndexOption
     }
   }
 
-  /** Finishes or undoes directory swaps interrupted by a crash (see restoreSnapshot and dropCollection). */
+  /**
+   * Finishes or undoes directory swaps interrupted by a crash (see restoreSnapshot and dropCollection),
+   * then removes temp files of interrupted creates and compactions.
+   */
   async function recoverLeftovers(): Promise<void> {
-    const entries = await fsp.readdir(collectionsDir, { withFileTypes: true });
-    for (const entry of entries) {
-      if (!entry.name.startsWith('.')) continue;
-      const full = path.join(collectionsDir, entry.name);
-      const replaced = /^\.replaced\.[0-9a-f]+\.(.+)$/.exec(entry.name);
+    for (const entry of await fsp.readdir(collectionsDir)) {
+      if (!entry.startsWith('.')) continue;
+      const full = path.join(collectionsDir, entry);
+      const replaced = /^\.replaced\.[0-9a-f]+\.(.+)$/.exec(entry);
       if (replaced && NAME.test(replaced[1])) {
         const target = path.join(collectionsDir, replaced[1]);
         const targetExists = await fsp.stat(target).then(() => true, () => false);
@@ -187,6 +189,12 @@ export async function createEmbeddedIndex(dir: string, opts: EmbeddedIndexOption
         }
       }
       await fsp.rm(full, { recursive: true, force: true });
+    }
+    for (const name of await listCollectionNames()) {
+      const dirPath = path.join(collectionsDir, name);
+      for (const inner of await fsp.readdir(dirPath)) {
+        if (inner.startsWith('.')) await fsp.rm(path.join(dirPath, inner), { recursive: true, force: true });
+      }
     }
   }
 

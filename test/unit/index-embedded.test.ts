@@ -337,7 +337,7 @@ describe('embedded index (persistence, recovery, processes)', () => {
     expect(await index.count('c')).toBe(20);
   });
 
-  it('finishes a restore interrupted between its two renames', async () => {
+  it('finishes a restore interrupted between its two renames and clears temp leftovers', async () => {
     let index = await openIndex();
     await index.ensureCollection('c', 4);
     await index.upsert('c', points(0, 3, 4, 50));
@@ -345,9 +345,11 @@ describe('embedded index (persistence, recovery, processes)', () => {
     const collections = path.join(dir, 'collections');
     await fsp.rename(path.join(collections, 'c'), path.join(collections, '.replaced.abcdef.c'));
     await fsp.mkdir(path.join(collections, '.tmp-restore-1-2'));
+    await fsp.writeFile(path.join(collections, '.replaced.abcdef.c', '.tmp-compact-1-2'), 'half a compaction');
     index = await openIndex();
     expect(await index.count('c')).toBe(3);
     expect((await fsp.readdir(collections)).sort()).toEqual(['c']);
+    expect((await fsp.readdir(path.join(collections, 'c'))).sort()).toEqual(['log.bin', 'manifest.json']);
   });
 
   it('quarantines a damaged collection instead of failing the whole index', async () => {
