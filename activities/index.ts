@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { ParseResult } from '../src/domain/types.js';
 import type { Embedder, TokenCounter } from '../src/embed/port.js';
 import type { VectorIndex } from '../src/index/port.js';
+import { deleteDocumentEverywhere, documentSourceHashes, verifyDocumentGone } from '../src/ingest/delete-document.js';
 import { embedStoredBatch } from '../src/ingest/embed-batch.js';
 import { indexStoredBatch } from '../src/ingest/index-batch.js';
 import { prepareStagedSource } from '../src/ingest/prepare.js';
@@ -39,6 +40,13 @@ export function createIngestActivities(deps: IngestActivityDeps): IngestActiviti
         return prepared;
       }),
     indexBatch: (input) => indexStoredBatch(deps, input.batch, input.vectorsKey, input.pipeline),
+    deleteDocument: async ({ documentId }) => {
+      const { hashes } = await documentSourceHashes(deps.index, documentId);
+      const result = await deleteDocumentEverywhere(deps, documentId, hashes);
+      deps.logger.info('delete: document removed', { ...result });
+      return { ...result, removedHashes: hashes };
+    },
+    verifyDocumentGone: ({ documentId, removedHashes }) => verifyDocumentGone(deps, documentId, removedHashes),
   };
 }
 

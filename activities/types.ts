@@ -1,3 +1,4 @@
+import type { DeletionResult } from '../src/ingest/delete-document.js';
 import type { ChunkBatchRef, PipelineRef, PreparedSource, SourceSpec } from '../src/domain/ingest.js';
 
 /** Activities on the ingest task queue (I/O: store, parsing, the index). */
@@ -7,6 +8,9 @@ export interface IngestActivities {
   prepareSource(input: { jobId: string; source: SourceSpec; acl: string[]; pipeline: PipelineRef }): Promise<PreparedSource>;
   /** Upsert a batch's chunks with their vectors, then drop the chunks of older versions of those documents. */
   indexBatch(input: { batch: ChunkBatchRef; vectorsKey: string; pipeline: PipelineRef }): Promise<{ points: number }>;
+  /** Removes a document's chunks from every collection and its source bytes unless shared. */
+  deleteDocument(input: { documentId: string }): Promise<DeletionResult & { removedHashes: string[] }>;
+  verifyDocumentGone(input: { documentId: string; removedHashes: string[] }): Promise<{ gone: boolean; remainingPoints: number; remainingSources: number }>;
 }
 
 /** Activities on the embedding task queue, so GPU workers can serve them. */

@@ -1,3 +1,4 @@
 // The workflow bundle's entry: only deterministic code reachable from here.
 export { ingestCorpus } from './ingest-corpus.js';
 export { ingestDocument } from './ingest-document.js';
+export { deleteDocument } from './delete-document.js';

@@ -12,6 +12,7 @@ import { expandPaths } from '../store/expand.js';
 import type { BlobStore } from '../store/port.js';
 import type { JobService } from '../temporal/jobs.js';
 import { authenticate, type Principal } from './auth.js';
+import { createDocumentRouter, type DocumentRoutesDeps } from './document-routes.js';
 import { errorHandler, notFound } from './errors.js';
 import { buildOpenApi } from './openapi.js';
 import { IngestRequest, SearchRequest, type SearchHitT } from './schemas.js';
@@ -23,6 +24,7 @@ export interface ReadinessCheck {
 
 export interface AppDeps {
   jobs: JobService;
+  documents: DocumentRoutesDeps;
   store: BlobStore;
   search: SearchService;
   readiness: () => Promise<Record<string, ReadinessCheck>>;
@@ -163,6 +165,8 @@ export function createApp(deps: AppDeps): express.Express {
       ms: Math.round(performance.now() - started),
     });
   });
+
+  v1.use(createDocumentRouter(deps.documents));
 
   app.use('/v1', v1);
   app.use(notFound);

@@ -44,7 +44,9 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
     throw new ConfigError(`SRAG_HOST=${config.http.host} exposes the API: set SRAG_API_TOKENS so every request is authenticated`);
   }
   const alias = config.collectionPrefix;
+  const servedCollection = async () => (await parts.index.getAlias(alias)) ?? parts.pipeline.collection;
   const app = createApp({
+    documents: { index: parts.index, collection: servedCollection, client: parts.client, taskQueue: config.temporal.taskQueue },
     jobs: createJobService({
       client: parts.client,
       store: parts.store,
@@ -57,7 +59,7 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
     search: createSearchService({
       index: parts.index,
       embedder: parts.embedder,
-      collection: async () => (await parts.index.getAlias(alias)) ?? parts.pipeline.collection,
+      collection: servedCollection,
     }),
     readiness: async () => ({
       temporal: await timed(() => parts.client.workflowService.getSystemInfo({})),

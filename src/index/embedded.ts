@@ -19,10 +19,11 @@ import {
 } from './collection-log.js';
 import { compileFilter } from './filter.js';
 import { acquireWriterLock, type WriterLock } from './lock.js';
-import { encodeUpsert, MAX_DIMENSION, MAX_ID_BYTES } from './log-format.js';
+import { encodeUpsert, MAX_DIMENSION } from './log-format.js';
 import { MemoryCollection } from './memory-collection.js';
 import type { CollectionInfo, IndexPoint, PointFilter, ScoredPoint, SnapshotInfo, VectorIndex } from './port.js';
 import { readSnapshot, writeSnapshot } from './snapshot.js';
+import { checkName, checkPoint, checkVector, NAME } from './validate.js';
 
 export interface EmbeddedIndexOptions {
   logger?: Logger;
@@ -41,37 +42,6 @@ export type EmbeddedIndex = VectorIndex & {
   /** Read-only instances: apply the writer's changes (new points, collections, aliases, compactions). No-op for the writer. */
   refresh(): Promise<void>;
 };
-
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-
-function checkName(name: string, what: string): void {
-  if (typeof name !== 'string' || !NAME.test(name)) {
-    throw new AppError('INVALID_INPUT', `${what} name must match ${NAME.source}`, { details: { name } });
-  }
-}
-
-function checkVector(vector: Float32Array, dimension: number, collection: string): void {
-  if (!vector || vector.length !== dimension) {
-    throw new AppError('INDEX_ERROR', `vector has dimension ${vector?.length}, collection expects ${dimension}`, {
-      details: { collection, expected: dimension, actual: vector?.length },
-    });
-  }
-}
-
-function checkPoint(point: IndexPoint, dimension: number, collection: string): void {
-  if (typeof point.id !== 'string' || point.id.length === 0 || Buffer.byteLength(point.id, 'utf8') > MAX_ID_BYTES) {
-    throw new AppError('INVALID_INPUT', 'point id must be a non-empty string of at most 1024 bytes', { details: { collection } });
-  }
-  checkVector(point.vector, dimension, collection);
-  for (let j = 0; j < dimension; j++) {
-    if (!Number.isFinite(point.vector[j])) {
-      throw new AppError('INVALID_INPUT', 'vector holds a non-finite value', { details: { collection, id: point.id } });
-    }
-  }
-  if (!point.payload || typeof point.payload.documentId !== 'string') {
-    throw new AppError('INVALID_INPUT', 'point payload needs a string documentId', { details: { collection, id: point.id } });
-  }
-}
 
 function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;

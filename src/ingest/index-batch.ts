@@ -14,7 +14,10 @@ export async function indexStoredBatch(
   vectorsKey: string,
   pipeline: PipelineRef,
 ): Promise<{ points: number }> {
-  const stored = JSON.parse((await deps.store.get(batch.key)).toString('utf8')) as StoredBatch;
+  const raw = await deps.store.tryGet(batch.key);
+  // Batch files are removed only after their upsert succeeded: a retry that finds none is done.
+  if (!raw) return { points: batch.chunks };
+  const stored = JSON.parse(raw.toString('utf8')) as StoredBatch;
   const vectors = await loadVectors(deps.store, vectorsKey, stored.points.length, pipeline.dimension).catch(async (err) => {
     // A retry after the pieces were cleaned up: the batch is already in the index, nothing to do.
     const ids = stored.points.map((p) => p.id);
@@ -32,8 +35,10 @@ export async function indexStoredBatch(
   for (const [documentId, contentHash] of latest) {
     await deps.index.deleteWhere(pipeline.collection, { documentId, notContentHash: contentHash });
   }
-  // Vectors are transient; the chunk batch stays in the store as the record of what was indexed.
+  // Batches and vectors are work products: the source bytes stay the system of record, and a deleted
+  // document leaves no copy of its text behind in the store.
   const pieces = Math.ceil(stored.points.length / PIECE_CHUNKS);
   for (let i = 0; i < pieces; i++) await deps.store.delete(pieceKey(vectorsKey, i)).catch(() => undefined);
+  await deps.store.delete(batch.key).catch(() => undefined);
   return { points: stored.points.length };
 }

@@ -1,9 +1,12 @@
 // The real stack (Temporal dev server, worker processes, ONNX model) ingests every PDF of the eval
 // folder through POST /v1/ingest: readable ones are indexed, bad ones fail alone with clear codes.
-import { readdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobProgress } from '../../src/domain/ingest.js';
+import { PROJECT_ROOT } from '../../src/config.js';
 import { openIndex } from '../../src/runtime.js';
 import { postJson, startStackApi, waitForJob } from '../support/http.js';
 import { EVAL_DIR, startStack, type Stack } from '../support/stack.js';
@@ -90,5 +93,52 @@ describe('ingesting the eval PDFs through the API', () => {
     expect(res.status).toBe(200);
     expect(res.body.hits.length).toBe(5);
     expect(res.body.hits.slice(0, 3).some((h) => h.source.includes('nics-background-checks'))).toBe(true);
+  });
+
+  it('lists documents and deletes one through a verified workflow', async () => {
+    const list = (await (await fetch(`${api.url}/v1/documents`)).json()) as { documents: { documentId: string; source: string; chunks: number; pages?: number }[] };
+    expect(list.documents.length).toBe(report.documents.done);
+    expect(list.documents.reduce((n, d) => n + d.chunks, 0)).toBe(report.chunks);
+    const target = list.documents.find((d) => d.source.endsWith('scotus-transcript-p1.pdf'))!;
+    expect(target.pages).toBe(1);
+
+    const del = await fetch(`${api.url}/v1/documents/${target.documentId}`, { method: 'DELETE' });
+    expect(del.status).toBe(200);
+    const result = (await del.json()) as { verified: boolean; pointsRemoved: number; sourcesRemoved: number };
+    expect(result).toMatchObject({ verified: true, pointsRemoved: target.chunks, sourcesRemoved: 1 });
+    expect((await fetch(`${api.url}/v1/documents/${target.documentId}`)).status).toBe(404);
+    const hits = await postJson<{ hits: { documentId: string }[] }>(`${api.url}/v1/search`, { query: 'Supreme Court oral argument transcript', k: 20 });
+    expect(hits.body.hits.some((h) => h.documentId === target.documentId)).toBe(false);
+  });
+
+  it('accepts a multipart upload and indexes it', async () => {
+    const form = new FormData();
+    const text = '# Travel policy\n\nEmployees book economy class for flights under six hours.\n';
+    form.append('files', new Blob([text], { type: 'text/markdown' }), 'travel-policy.md');
+    const res = await fetch(`${api.url}/v1/ingest`, { method: 'POST', body: form });
+    expect(res.status).toBe(202);
+    const { jobId } = (await res.json()) as { jobId: string };
+    const done = await waitForJob(api.url, jobId);
+    expect(done).toMatchObject({ status: 'completed', documents: { total: 1, done: 1, failed: 0 } });
+    const hits = await postJson<{ hits: { title: string; text: string }[] }>(`${api.url}/v1/search`, { query: 'which class do employees fly', k: 1 });
+    expect(hits.body.hits[0].text).toContain('economy class');
+  });
+
+  it('`srag ingest` prints a summary and exits 1 when a document failed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'srag-cli-'));
+    writeFileSync(join(dir, 'notes.md'), '# Notes\n\nThe quarterly review is on Thursday.\n');
+    writeFileSync(join(dir, 'broken.pdf'), '');
+    const port = new URL(api.url).port;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/cli/main.ts'), 'ingest', dir], {
+      env: { ...process.env, SRAG_PORT: port },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/documents: 1 ok .*1 failed, 2 total/);
+    expect(run.stdout).toMatch(/broken\.pdf: EMPTY_FILE/);
+    const json = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/cli/main.ts'), 'jobs', '--json'], { env: { ...process.env, SRAG_PORT: port }, encoding: 'utf8' });
+    expect(json.status).toBe(0);
+    expect((JSON.parse(json.stdout) as { jobs: unknown[] }).jobs.length).toBeGreaterThanOrEqual(2);
   });
 });

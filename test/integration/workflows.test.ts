@@ -39,6 +39,12 @@ function fakeActivities(opts: { failFor?: Record<string, string>; transientOnce?
     async indexBatch({ batch }) {
       return { points: batch.chunks };
     },
+    async deleteDocument({ documentId }) {
+      return { documentId, pointsRemoved: 3, sourcesRemoved: 1, sourcesRetained: 0, removedHashes: ['h'] };
+    },
+    async verifyDocumentGone() {
+      return { gone: true, remainingPoints: 0, remainingSources: 0 };
+    },
   };
   const embed: EmbedActivities = {
     async embedBatch({ batch }) {

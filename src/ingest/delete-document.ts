@@ -1,0 +1,55 @@
+import type { VectorIndex } from '../index/port.js';
+import type { BlobStore } from '../store/port.js';
+
+export interface DeletionResult {
+  documentId: string;
+  pointsRemoved: number;
+  sourcesRemoved: number;
+  /** Source bytes kept because another indexed document (or a whole corpus file) still needs them. */
+  sourcesRetained: number;
+}
+
+/**
+ * Removes a document's chunks from every collection and its source bytes from the store, unless the
+ * same bytes back another indexed document. Idempotent: a retry finds nothing left to remove.
+ */
+export async function deleteDocumentEverywhere(deps: { index: VectorIndex; store: BlobStore }, documentId: string, sourceHashes: string[]): Promise<DeletionResult> {
+  let pointsRemoved = 0;
+  const collections = await deps.index.listCollections();
+  for (const c of collections) pointsRemoved += await deps.index.deleteWhere(c.name, { documentId });
+  let sourcesRemoved = 0;
+  let sourcesRetained = 0;
+  for (const hash of sourceHashes) {
+    let stillUsed = false;
+    for (const c of collections) if ((await deps.index.count(c.name, { contentHash: hash })) > 0) stillUsed = true;
+    if (stillUsed) sourcesRetained += 1;
+    else if (await deps.store.has(deps.store.contentKey(hash))) {
+      await deps.store.delete(deps.store.contentKey(hash));
+      sourcesRemoved += 1;
+    }
+  }
+  return { documentId, pointsRemoved, sourcesRemoved, sourcesRetained };
+}
+
+/** What a deletion must leave: no chunk in any collection, no removed source in the store. */
+export async function verifyDocumentGone(deps: { index: VectorIndex; store: BlobStore }, documentId: string, removedHashes: string[]): Promise<{ gone: boolean; remainingPoints: number; remainingSources: number }> {
+  let remainingPoints = 0;
+  for (const c of await deps.index.listCollections()) remainingPoints += await deps.index.count(c.name, { documentId });
+  let remainingSources = 0;
+  for (const h of removedHashes) if (await deps.store.has(deps.store.contentKey(h))) remainingSources += 1;
+  return { gone: remainingPoints === 0 && remainingSources === 0, remainingPoints, remainingSources };
+}
+
+/** The content hashes of a document's indexed versions (its source bytes, for file sources). */
+export async function documentSourceHashes(index: VectorIndex, documentId: string): Promise<{ hashes: string[]; shared: boolean }> {
+  const hashes = new Set<string>();
+  let shared = false;
+  for (const c of await index.listCollections()) {
+    await index.scroll(c.name, { documentId }, (_id, p) => {
+      hashes.add(p.contentHash);
+      // A corpus record's bytes live inside the corpus file: they go with the corpus, not the record.
+      if (p.externalId !== undefined) shared = true;
+    });
+  }
+  return { hashes: shared ? [] : [...hashes], shared };
+}
