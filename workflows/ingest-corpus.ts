@@ -98,7 +98,7 @@ export async function ingestCorpus(input: IngestCorpusInput & IngestCorpusOption
   let offset = input.resume?.offset ?? 0;
   try {
     while (offset < input.sourceCount) {
-      const page: SourceSpec[] = await readManifestPage({ manifestKey: input.manifestKey, offset, limit: PAGE_SIZE });
+      const page: SourceSpec[] = await readManifestPage({ manifestKey: input.manifestKey, offset, limit: input.tuning?.pageSize ?? PAGE_SIZE });
       const base = offset;
       await forEachBounded(page, input.concurrency, async (source, i) => {
         const index = base + i;
@@ -127,7 +127,7 @@ export async function ingestCorpus(input: IngestCorpusInput & IngestCorpusOption
       offset += page.length;
       if (page.length === 0) break;
       const info = workflowInfo();
-      if (offset < input.sourceCount && (info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_BUDGET)) {
+      if (offset < input.sourceCount && (info.continueAsNewSuggested || info.historyLength > (input.tuning?.historyBudget ?? HISTORY_EVENTS_BUDGET))) {
         await continueAsNew<typeof ingestCorpus>({ ...input, resume: { offset, progress } });
       }
     }

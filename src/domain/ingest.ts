@@ -55,6 +55,8 @@ export interface IngestCorpusInput {
   concurrency: number;
   /** Set by continue-as-new. */
   resume?: { offset: number; progress: JobProgress };
+  /** Sources read per manifest page, and the history length after which the job continues-as-new. */
+  tuning?: { pageSize?: number; historyBudget?: number };
 }
 
 export interface IngestDocumentInput {

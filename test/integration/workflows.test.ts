@@ -80,7 +80,12 @@ describe('ingestCorpus / ingestDocument workflows', () => {
     await dev?.stop();
   });
 
-  async function run(sources: string[], fakes: ReturnType<typeof fakeActivities>, body: (workflowId: string) => Promise<JobProgress>): Promise<JobProgress> {
+  async function run(
+    sources: string[],
+    fakes: ReturnType<typeof fakeActivities>,
+    body: (workflowId: string) => Promise<JobProgress>,
+    tuning?: IngestCorpusInput['tuning'],
+  ): Promise<JobProgress> {
     const queue = `wf-test-${++n}`;
     fakes.manifest.push(...sources.map((path) => ({ kind: 'path' as const, path })));
     const workers = await Promise.all([
@@ -95,6 +100,7 @@ describe('ingestCorpus / ingestDocument workflows', () => {
       pipeline,
       concurrency: 2,
       embedTaskQueue: `${queue}-embed`,
+      tuning,
     };
     const workflowId = `ingest-${queue}`;
     const running = Promise.all(workers.map((w) => w.run()));
@@ -150,5 +156,27 @@ describe('ingestCorpus / ingestDocument workflows', () => {
       expect(size).toBeLessThan(64 * 1024);
       return handle.result();
     });
+  });
+
+  it('continues-as-new between manifest pages and carries the report across runs', async () => {
+    const fakes = fakeActivities({ failFor: { '/s-3': 'NO_TEXT' } });
+    const sources = Array.from({ length: 7 }, (_, i) => `/s-${i}`);
+    let firstRunId = '';
+    const report = await run(
+      sources,
+      fakes,
+      async (id) => {
+        const handle = client.workflow.getHandle(id);
+        firstRunId = (await handle.describe()).runId;
+        const result = await handle.result();
+        expect((await handle.describe()).runId).not.toBe(firstRunId);
+        return result as JobProgress;
+      },
+      { pageSize: 2, historyBudget: 1 },
+    );
+    expect(report.status).toBe('completed');
+    expect(report.sources).toEqual({ total: 7, done: 7 });
+    expect(report.documents).toEqual({ total: 7, done: 6, failed: 1, skipped: 0 });
+    expect(report.errors).toEqual([expect.objectContaining({ source: '/s-3', code: 'NO_TEXT' })]);
   });
 });
