@@ -51,11 +51,16 @@ export function createIngestActivities(deps: IngestActivityDeps): IngestActiviti
 }
 
 /** Activities of the embedding task queue: heartbeats carry progress, cancellation stops between pieces. */
-export function createEmbedActivities(deps: { store: BlobStore; embedder: Embedder }): EmbedActivities {
+export function createEmbedActivities(deps: { store: BlobStore; embedder: Embedder; logger: Logger }): EmbedActivities {
   return {
     embedBatch: (input) =>
       permanentOnBadInput(() => {
         const ctx = Context.current();
+        const resumed = (ctx.info.heartbeatDetails as { piecesDone?: number } | undefined)?.piecesDone;
+        if (resumed) {
+          // Pieces finished before the crash are in the store; embedStoredBatch skips them.
+          deps.logger.info('embed: resuming batch after retry', { batch: input.batch.key, piecesDone: resumed, attempt: ctx.info.attempt });
+        }
         return embedStoredBatch(
           { ...deps, signal: ctx.cancellationSignal, onPiece: (done, total) => ctx.heartbeat({ piecesDone: done, pieces: total }) },
           input.batch,

@@ -18,7 +18,7 @@ const worker = await Worker.create({
   connection,
   namespace: config.temporal.namespace,
   taskQueue: config.temporal.embedTaskQueue,
-  activities: createEmbedActivities({ store: openStore(config), embedder }),
+  activities: createEmbedActivities({ store: openStore(config), embedder, logger }),
   // The model already uses every core; more than one batch at a time only adds contention.
   maxConcurrentActivityTaskExecutions: 1,
 });

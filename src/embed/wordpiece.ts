@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
+import { splitOnAddedTokens, type AddedToken } from './added-tokens.js';
 import { bertPreTokenize, createBertNormalizer, type Normalize } from './bert-normalizer.js';
 import type { TokenCounter } from './port.js';
 
@@ -25,7 +26,7 @@ export interface WordPieceTokenizer extends TokenCounter {
   countTokens(text: string): number;
 }
 
-const AddedToken = z.object({
+const AddedTokenJson = z.object({
   id: z.number().int(),
   content: z.string().min(1),
   single_word: z.boolean().default(false),
@@ -35,7 +36,7 @@ const AddedToken = z.object({
 });
 
 const TokenizerJson = z.object({
-  added_tokens: z.array(AddedToken).default([]),
+  added_tokens: z.array(AddedTokenJson).default([]),
   normalizer: z
     .object({
       type: z.literal('BertNormalizer'),
@@ -100,19 +101,6 @@ export function createWordPieceTokenizer(json: unknown, source = 'tokenizer.json
   return new BertWordPiece(parsed.data, source);
 }
 
-interface Special {
-  id: number;
-  content: string;
-  singleWord: boolean;
-  lstrip: boolean;
-  rstrip: boolean;
-}
-
-/** A run of text to tokenize, or the id of an added token found in the text. */
-type Segment = string | number;
-
-const WORD_CHAR = /[\p{L}\p{N}_]/u;
-const WHITESPACE = /\s/u;
 const SURROGATE = /[\ud800-\udfff]/;
 const WORD_CACHE_LIMIT = 200_000;
 
@@ -129,8 +117,8 @@ class BertWordPiece implements WordPieceTokenizer {
   readonly #maxPieceChars: number;
   readonly #maxContinuationChars: number;
   readonly #maxWordChars: number;
-  readonly #rawSpecials: Special[];
-  readonly #normalizedSpecials: Special[];
+  readonly #rawSpecials: AddedToken[];
+  readonly #normalizedSpecials: AddedToken[];
   readonly #words = new Map<string, number[]>();
 
   constructor(json: TokenizerJson, source: string) {
@@ -251,14 +239,14 @@ class BertWordPiece implements WordPieceTokenizer {
     const onWord = (word: string) => {
       if (going) going = visit(this.#wordIds(word));
     };
-    for (const raw of splitOnSpecials(text, this.#rawSpecials)) {
+    for (const raw of splitOnAddedTokens(text, this.#rawSpecials)) {
       if (!going) return;
       if (typeof raw === 'number') {
         going = visit([raw]);
         continue;
       }
       const normalized = this.#normalize(raw);
-      for (const seg of splitOnSpecials(normalized, this.#normalizedSpecials)) {
+      for (const seg of splitOnAddedTokens(normalized, this.#normalizedSpecials)) {
         if (!going) return;
         if (typeof seg === 'number') going = visit([seg]);
         else bertPreTokenize(seg, onWord);
@@ -300,47 +288,4 @@ class BertWordPiece implements WordPieceTokenizer {
     }
     return ids;
   }
-}
-
-/**
- * Splits `text` around added tokens (leftmost, then longest match), as HF's AddedVocabulary does
- * before normalisation: a literal "[SEP]" in a document is the separator token, exactly as in HF.
- */
-function splitOnSpecials(text: string, specials: readonly Special[]): Segment[] {
-  if (specials.length === 0 || text === '') return [text];
-  // One scan per distinct first character (all of BERT's start with "[") before any per-token search.
-  if (!specials.some((s) => text.includes(s.content[0]))) return [text];
-  const out: Segment[] = [];
-  let from = 0;
-  let emittedTo = 0;
-  for (;;) {
-    let best: Special | undefined;
-    let bestAt = -1;
-    for (const s of specials) {
-      let at = text.indexOf(s.content, from);
-      while (at >= 0 && s.singleWord && !isWholeWord(text, at, at + s.content.length)) {
-        at = text.indexOf(s.content, at + 1);
-      }
-      if (at >= 0 && (bestAt < 0 || at < bestAt || (at === bestAt && s.content.length > best!.content.length))) {
-        best = s;
-        bestAt = at;
-      }
-    }
-    if (!best) break;
-    let start = bestAt;
-    let end = bestAt + best.content.length;
-    if (best.lstrip) while (start > emittedTo && WHITESPACE.test(text[start - 1])) start--;
-    if (best.rstrip) while (end < text.length && WHITESPACE.test(text[end])) end++;
-    if (start > emittedTo) out.push(text.slice(emittedTo, start));
-    out.push(best.id);
-    emittedTo = end;
-    from = end;
-  }
-  if (emittedTo === 0) return [text];
-  if (emittedTo < text.length) out.push(text.slice(emittedTo));
-  return out;
-}
-
-function isWholeWord(text: string, start: number, end: number): boolean {
-  return (start === 0 || !WORD_CHAR.test(text[start - 1])) && (end === text.length || !WORD_CHAR.test(text[end]));
 }
