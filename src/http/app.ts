@@ -15,6 +15,7 @@ import { authenticate, type Principal } from './auth.js';
 import { createDocumentRouter, type DocumentRoutesDeps } from './document-routes.js';
 import { errorHandler, notFound } from './errors.js';
 import { buildOpenApi } from './openapi.js';
+import { createQueryRouter, type QueryFeature } from './query-routes.js';
 import { IngestRequest, SearchRequest, type SearchHitT } from './schemas.js';
 
 export interface ReadinessCheck {
@@ -27,6 +28,8 @@ export interface AppDeps {
   documents: DocumentRoutesDeps;
   store: BlobStore;
   search: SearchService;
+  /** POST /v1/query, the OpenAI-compatible /v1/chat/completions and /v1/models. */
+  query: QueryFeature;
   readiness: () => Promise<Record<string, ReadinessCheck>>;
   tokens: Map<string, Principal>;
   audit: AuditSink;
@@ -167,6 +170,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   v1.use(createDocumentRouter(deps.documents));
+  v1.use(createQueryRouter({ ...deps.query, search: deps.search, audit: deps.audit, metrics: deps.metrics, logger: deps.logger }));
 
   app.use('/v1', v1);
   app.use(notFound);

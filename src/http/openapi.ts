@@ -1,7 +1,21 @@
 import { z } from 'zod';
-import { ErrorBody, IngestAccepted, IngestRequest, JobReport, SearchRequest, SearchResponse } from './schemas.js';
+import {
+  ChatCompletionRequest,
+  ChatCompletionResponse,
+  CitationOut,
+  ErrorBody,
+  IngestAccepted,
+  IngestRequest,
+  JobReport,
+  ModelList,
+  QueryRequest,
+  QueryResponse,
+  SearchRequest,
+  SearchResponse,
+} from './schemas.js';
 
 const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) } } });
+const schemaOf = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' });
 const errors = { '4XX': { description: 'client error', ...json(ErrorBody) }, '5XX': { description: 'server error', ...json(ErrorBody) } };
 
 /** OpenAPI 3.1 document generated from the same zod schemas that validate requests. */
@@ -36,6 +50,41 @@ export function buildOpenApi(): Record<string, unknown> {
       },
       '/v1/search': {
         post: { summary: 'Semantic search over chunks', requestBody: json(SearchRequest), responses: { '200': { description: 'hits', ...json(SearchResponse) }, ...errors } },
+      },
+      '/v1/query': {
+        post: {
+          summary: 'Answer a question with citations: every [n] in the answer has a citation quoting verbatim source text',
+          requestBody: json(QueryRequest),
+          responses: {
+            '200': {
+              description:
+                'The answer as JSON, or with `stream: true` server-sent events: `token` {text} (provisional text), `replace` {answer, citations} (discard the text shown so far), ' +
+                '`citation` (one per verified citation), `done` {answer, citations, mode, retrieval}; `error` {error} on failure.',
+              content: {
+                'application/json': { schema: schemaOf(QueryResponse) },
+                'text/event-stream': { schema: { type: 'string' }, 'x-event-schemas': { citation: schemaOf(CitationOut), done: schemaOf(QueryResponse) } },
+              },
+            },
+            ...errors,
+          },
+        },
+      },
+      '/v1/chat/completions': {
+        post: {
+          summary: 'OpenAI-compatible chat completion: the last user message is the question; the content is the verified answer with [n] markers',
+          description: 'Citations ride along as the extra top-level `citations` field (in the final chunk when streaming, before `data: [DONE]`). Model id: `srag`.',
+          requestBody: json(ChatCompletionRequest),
+          responses: {
+            '200': {
+              description: 'chat.completion, or chat.completion.chunk server-sent events with `stream: true`',
+              content: { 'application/json': { schema: schemaOf(ChatCompletionResponse) }, 'text/event-stream': { schema: { type: 'string' } } },
+            },
+            ...errors,
+          },
+        },
+      },
+      '/v1/models': {
+        get: { summary: 'OpenAI-compatible model list (one model: srag)', responses: { '200': { description: 'models', ...json(ModelList) }, ...errors } },
       },
       '/healthz': { get: { security: [], summary: 'Liveness', responses: { '200': { description: 'ok' } } } },
       '/readyz': { get: { security: [], summary: 'Readiness of Temporal, index and model', responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },

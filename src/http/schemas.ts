@@ -30,6 +30,8 @@ export const JobReport = z.object({
   finishedAt: z.string().optional(),
 });
 
+export const SearchMode = z.enum(['dense', 'bm25', 'hybrid']);
+
 export const SearchRequest = z.object({ query: nonEmpty.max(4000), k: k.default(10) }).strict();
 
 export const SearchHit = z.object({
@@ -45,8 +47,80 @@ export const SearchHit = z.object({
 });
 export const SearchResponse = z.object({ hits: z.array(SearchHit) });
 
+const queryK = z.number().int().min(1).max(50);
+
+export const QueryRequest = z
+  .object({
+    question: nonEmpty.max(4000),
+    /** Chunks retrieved and given to the generator; the server's default (8) when absent. */
+    k: queryK.optional(),
+    /** Answer as server-sent events: token*, replace?, citation*, done (or error). */
+    stream: z.boolean().default(false),
+    mode: SearchMode.optional(),
+  })
+  .strict();
+
+export const CitationOut = z.object({
+  n: z.number().int(),
+  documentId: z.string(),
+  title: z.string(),
+  source: z.string(),
+  page: z.number().int().optional(),
+  start: z.number().int(),
+  end: z.number().int(),
+  quote: z.string(),
+  score: z.number(),
+});
+
+export const QueryResponse = z.object({
+  answer: z.string(),
+  citations: z.array(CitationOut),
+  /** How the answer was written: by the configured model, or quoted extractively. */
+  mode: z.enum(['llm', 'extractive']),
+  retrieval: SearchMode,
+});
+
+// OpenAI-compatible chat completions: unknown OpenAI parameters are accepted and ignored.
+const ContentPart = z.looseObject({ type: z.string().max(100), text: z.string().max(100_000).optional() });
+const ChatMessage = z.looseObject({
+  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
+  content: z.union([z.string().max(100_000), z.array(ContentPart).max(100), z.null()]).optional(),
+});
+
+export const ChatCompletionRequest = z.looseObject({
+  model: z.string().max(200).optional(),
+  messages: z.array(ChatMessage).min(1).max(500),
+  stream: z.boolean().nullish(),
+  /** srag extension: chunks retrieved for the answer. */
+  k: queryK.optional(),
+});
+
+export const ChatCompletionResponse = z.object({
+  id: z.string(),
+  object: z.literal('chat.completion'),
+  created: z.number().int(),
+  model: z.string(),
+  choices: z.array(
+    z.object({
+      index: z.number().int(),
+      message: z.object({ role: z.literal('assistant'), content: z.string(), refusal: z.null() }),
+      finish_reason: z.literal('stop'),
+      logprobs: z.null(),
+    }),
+  ),
+  /** srag extension: the verbatim quotes behind the [n] markers of the content. */
+  citations: z.array(CitationOut),
+});
+
+export const ModelList = z.object({
+  object: z.literal('list'),
+  data: z.array(z.object({ id: z.string(), object: z.literal('model'), created: z.number().int(), owned_by: z.string(), generator: z.string() })),
+});
+
 export const ErrorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
 });
 
 export type SearchHitT = z.infer<typeof SearchHit>;
+export type CitationOutT = z.infer<typeof CitationOut>;
+export type ChatCompletionRequestT = z.infer<typeof ChatCompletionRequest>;

@@ -9,6 +9,11 @@ import type { VectorIndex } from '../index/port.js';
 import { createFileAuditSink } from '../obs/audit.js';
 import type { Logger } from '../obs/logger.js';
 import { createMetrics } from '../obs/metrics.js';
+import { createAnswerer, type Answerer } from '../generate/answer.js';
+import { createExtractiveGenerator } from '../generate/extractive.js';
+import { createOpenAiChatGenerator } from '../generate/openai.js';
+import { createLexicalIndex } from '../index/lexical.js';
+import { createLexicalSource } from '../query/lexical-source.js';
 import { createSearchService } from '../query/search.js';
 import type { BlobStore } from '../store/port.js';
 import { createJobService } from '../temporal/jobs.js';
@@ -36,6 +41,16 @@ async function timed(check: () => Promise<unknown>): Promise<ReadinessCheck> {
   }
 }
 
+/** Answers from the configured OpenAI-compatible model when LLM_URL is set, extractive quotes otherwise; always verified. */
+export function buildAnswerer(config: Config, logger: Logger): { answerer: Answerer; generator: string } {
+  const extractive = createExtractiveGenerator();
+  const { url, model, apiKey } = config.llm;
+  if (!url) return { answerer: createAnswerer({ extractive, logger }), generator: extractive.name };
+  if (!model) throw new ConfigError('LLM_URL is set without LLM_MODEL: name the model the server should run');
+  const generator = createOpenAiChatGenerator({ url, model, apiKey, logger });
+  return { answerer: createAnswerer({ generator, extractive, logger }), generator: generator.name };
+}
+
 /** Wires the API over live parts and listens. Refuses to expose the API without credentials. */
 export async function startApi(parts: ApiParts): Promise<{ server: Server; url: string }> {
   const { config, logger } = parts;
@@ -45,6 +60,9 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
   }
   const alias = config.collectionPrefix;
   const servedCollection = async () => (await parts.index.getAlias(alias)) ?? parts.pipeline.collection;
+  const { answerer, generator } = buildAnswerer(config, logger);
+  // BM25 over whichever collection the alias serves, rebuilt from the index when its point count changes.
+  const lexical = createLexicalSource((collection) => createLexicalIndex(parts.index, collection), { logger });
   const app = createApp({
     documents: { index: parts.index, collection: servedCollection, client: parts.client, taskQueue: config.temporal.taskQueue },
     jobs: createJobService({
@@ -60,7 +78,9 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
       index: parts.index,
       embedder: parts.embedder,
       collection: servedCollection,
+      lexical,
     }),
+    query: { answerer, defaults: { generator } },
     readiness: async () => ({
       temporal: await timed(() => parts.client.workflowService.getSystemInfo({})),
       index: await timed(() => parts.index.listCollections()),

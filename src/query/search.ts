@@ -1,18 +1,39 @@
+import { rrf } from '../domain/fusion.js';
 import type { Embedder } from '../embed/port.js';
+import { AppError, ConfigError } from '../errors.js';
+import type { LexicalIndex } from '../index/lexical.js';
 import type { PointFilter, ScoredPoint, VectorIndex } from '../index/port.js';
+import { coalesce } from './coalesce.js';
 
 export interface Viewer {
   groups: string[];
   unrestricted: boolean;
 }
 
+export type SearchMode = 'dense' | 'bm25' | 'hybrid';
+
 export interface SearchTimings {
   embedMs: number;
   retrieveMs: number;
 }
 
+/** A hit; `score` is the ranking score of the mode (cosine, BM25, or fused RRF). */
+export interface RetrievedPoint extends ScoredPoint {
+  /** Cosine similarity, when the dense retriever returned the point. */
+  denseScore?: number;
+  /** BM25 score, when the lexical retriever returned the point. */
+  bm25Score?: number;
+}
+
+export interface SearchOptions {
+  /** Overrides the service's mode for one call. */
+  mode?: SearchMode;
+}
+
 export interface SearchService {
-  search(query: string, k: number, viewer: Viewer): Promise<{ hits: ScoredPoint[]; timings: SearchTimings }>;
+  /** The mode used when a call names none. */
+  readonly mode: SearchMode;
+  search(query: string, k: number, viewer: Viewer, options?: SearchOptions): Promise<{ hits: RetrievedPoint[]; timings: SearchTimings }>;
 }
 
 export interface SearchDeps {
@@ -20,6 +41,15 @@ export interface SearchDeps {
   embedder: Embedder;
   /** The served collection: the alias target, resolved per request so an alias switch is seen at once. */
   collection: () => Promise<string>;
+  /**
+   * BM25 over the served collection: an index bound to one collection, or a function returning the
+   * (fresh) index of a collection (see createLexicalSource). Absent: dense retrieval only.
+   */
+  lexical?: LexicalIndex | ((collection: string) => Promise<LexicalIndex>);
+  /** Default: hybrid when `lexical` is given, dense otherwise. */
+  mode?: SearchMode;
+  /** Candidates each retriever contributes to fusion: max(k * factor, min). Defaults 4 and 50. */
+  fusionDepth?: { factor: number; min: number };
 }
 
 /** ACLs are a filter inside the index query: a document the viewer may not see never competes for top-k. */
@@ -27,14 +57,58 @@ export function viewerFilter(viewer: Viewer): PointFilter | undefined {
   return viewer.unrestricted ? undefined : { aclAny: viewer.groups };
 }
 
+/** Reciprocal rank fusion of the two lists; the fused score replaces the retriever scores, which are kept beside it. */
+export function fuseHits(dense: readonly ScoredPoint[], sparse: readonly ScoredPoint[], k: number): RetrievedPoint[] {
+  const byId = new Map<string, RetrievedPoint>();
+  for (const h of sparse) byId.set(h.id, { id: h.id, score: 0, payload: h.payload, bm25Score: h.score });
+  // The dense payload wins: it comes straight from the vector index at query time.
+  for (const h of dense) byId.set(h.id, { id: h.id, score: 0, payload: h.payload, denseScore: h.score, bm25Score: byId.get(h.id)?.bm25Score });
+  return rrf([dense, sparse])
+    .slice(0, k)
+    .map(({ id, score }) => {
+      const hit = byId.get(id)!;
+      const out: RetrievedPoint = { id, score, payload: hit.payload };
+      if (hit.denseScore !== undefined) out.denseScore = hit.denseScore;
+      if (hit.bm25Score !== undefined) out.bm25Score = hit.bm25Score;
+      return out;
+    });
+}
+
 export function createSearchService(deps: SearchDeps): SearchService {
+  const mode = deps.mode ?? (deps.lexical ? 'hybrid' : 'dense');
+  if (mode !== 'dense' && !deps.lexical) throw new ConfigError(`search mode ${mode} needs a lexical index`);
+  const depth = deps.fusionDepth ?? { factor: 4, min: 50 };
+  const source = deps.lexical;
+  const lexicalFor = async (collection: string): Promise<LexicalIndex> => {
+    if (!source) throw new AppError('INVALID_INPUT', 'this server has no lexical index: only dense search is available');
+    if (typeof source === 'function') return source(collection);
+    await source.refresh();
+    return source;
+  };
+  // A read-only embedded index follows the writer's log; concurrent queries share one refresh.
+  const refresh = deps.index.refresh ? coalesce(() => deps.index.refresh!()) : async () => {};
+
   return {
-    async search(query, k, viewer) {
+    mode,
+    async search(query, k, viewer, options = {}) {
+      const use = options.mode ?? mode;
+      const filter = viewerFilter(viewer);
       const t0 = performance.now();
-      const vector = await deps.embedder.embedQuery(query);
+      const vector = use === 'bm25' ? undefined : await deps.embedder.embedQuery(query);
       const t1 = performance.now();
-      await deps.index.refresh?.();
-      const hits = await deps.index.search(await deps.collection(), vector, k, viewerFilter(viewer));
+      await refresh();
+      const collection = await deps.collection();
+      let hits: RetrievedPoint[];
+      if (use === 'dense') {
+        hits = (await deps.index.search(collection, vector!, k, filter)).map((h) => ({ ...h, denseScore: h.score }));
+      } else if (use === 'bm25') {
+        hits = (await (await lexicalFor(collection)).search(query, k, filter)).map((h) => ({ ...h, bm25Score: h.score }));
+      } else {
+        const n = Math.max(k * depth.factor, depth.min);
+        const lexical = await lexicalFor(collection);
+        const dense = await deps.index.search(collection, vector!, n, filter);
+        hits = fuseHits(dense, await lexical.search(query, n, filter), k);
+      }
       return { hits, timings: { embedMs: t1 - t0, retrieveMs: performance.now() - t1 } };
     },
   };

@@ -1,6 +1,6 @@
 // The real stack (Temporal dev server, worker processes, ONNX model) ingests every PDF of the eval
 // folder through POST /v1/ingest: readable ones are indexed, bad ones fail alone with clear codes.
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,21 +124,25 @@ describe('ingesting the eval PDFs through the API', () => {
     expect(hits.body.hits[0].text).toContain('economy class');
   });
 
-  it('`srag ingest` prints a summary and exits 1 when a document failed', () => {
+  // Async: the API answering the CLI runs in this process, so a blocking spawn would deadlock.
+  const srag = (args: string[], port: string) =>
+    new Promise<{ status: number | null; stdout: string }>((resolveRun) => {
+      execFile(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/cli/main.ts'), ...args], { env: { ...process.env, SRAG_PORT: port }, timeout: 120_000 }, (err, stdout) =>
+        resolveRun({ status: err ? ((err as { code?: number }).code ?? null) : 0, stdout }),
+      );
+    });
+
+  it('`srag ingest` prints a summary and exits 1 when a document failed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'srag-cli-'));
     writeFileSync(join(dir, 'notes.md'), '# Notes\n\nThe quarterly review is on Thursday.\n');
     writeFileSync(join(dir, 'broken.pdf'), '');
     const port = new URL(api.url).port;
-    const run = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/cli/main.ts'), 'ingest', dir], {
-      env: { ...process.env, SRAG_PORT: port },
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const run = await srag(['ingest', dir], port);
     expect(run.status).toBe(1);
     expect(run.stdout).toMatch(/documents: 1 ok .*1 failed, 2 total/);
     expect(run.stdout).toMatch(/broken\.pdf: EMPTY_FILE/);
-    const json = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/cli/main.ts'), 'jobs', '--json'], { env: { ...process.env, SRAG_PORT: port }, encoding: 'utf8' });
+    const json = await srag(['jobs', '--json'], port);
     expect(json.status).toBe(0);
     expect((JSON.parse(json.stdout) as { jobs: unknown[] }).jobs.length).toBeGreaterThanOrEqual(2);
-  });
+  }, 180_000);
 });
