@@ -63,6 +63,8 @@ export function registerChatCompletions(router: Router, deps: QueryRouteDeps, mo
         answer = await run.answer();
       } catch (err) {
         await run.finish(failureStatus(run.signal));
+        // The client is gone: there is no one to send an error to.
+        if (run.signal.aborted) return;
         throw err;
       }
       res.json(completion(id, created, modelId, answer));

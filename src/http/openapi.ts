@@ -86,6 +86,13 @@ export function buildOpenApi(): Record<string, unknown> {
       '/v1/models': {
         get: { summary: 'OpenAI-compatible model list (one model: srag)', responses: { '200': { description: 'models', ...json(ModelList) }, ...errors } },
       },
+      '/v1/models/{modelId}': {
+        get: {
+          summary: 'One model (only `srag` exists)',
+          parameters: [{ name: 'modelId', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: 'model' }, ...errors },
+        },
+      },
       '/healthz': { get: { security: [], summary: 'Liveness', responses: { '200': { description: 'ok' } } } },
       '/readyz': { get: { security: [], summary: 'Readiness of Temporal, index and model', responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
       '/metrics': { get: { security: [], summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition' } } } },

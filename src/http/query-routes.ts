@@ -1,8 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import { AppError } from '../errors.js';
+import type { Answerer } from '../generate/answer.js';
 import type { GeneratedAnswer } from '../generate/port.js';
 import { registerChatCompletions } from './chat-completions.js';
-import type { Answerer } from '../generate/answer.js';
 import { citationOut, failureStatus, startQuery, streamError, type QueryDefaults, type QueryRouteDeps } from './query-run.js';
 import { QueryRequest } from './schemas.js';
 import { openSse } from './sse.js';
@@ -44,6 +44,8 @@ export function createQueryRouter(input: Omit<QueryRouteDeps, 'defaults'> & Quer
         answer = await run.answer();
       } catch (err) {
         await run.finish(failureStatus(run.signal));
+        // The client is gone: there is no one to send an error to.
+        if (run.signal.aborted) return;
         throw err;
       }
       res.json(answerBody(answer, run.retrieval));
