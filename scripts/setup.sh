@@ -15,7 +15,12 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 if [ ! -d node_modules/@temporalio/worker ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm packages"
-  ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund --loglevel=error
+  # npm ci is exact; some npm 11 configurations reject a lock that lacks other platforms' optional
+  # packages, and then npm install (same locked versions) does the job.
+  if ! ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund --loglevel=error 2>/dev/null; then
+    log "npm ci refused the lock file; installing the locked versions with npm install"
+    ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm install --no-audit --no-fund --loglevel=error
+  fi
 fi
 
 if [ -n "${TEMPORAL_CLI_PATH:-}" ] && [ -x "$TEMPORAL_CLI_PATH" ]; then
