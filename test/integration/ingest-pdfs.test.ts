@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobProgress } from '../../src/domain/ingest.js';
 import { PROJECT_ROOT } from '../../src/config.js';
+import type { Citation } from '../../src/domain/types.js';
+import { parseSource } from '../../src/parse/index.js';
 import { openIndex } from '../../src/runtime.js';
+import { readFileSync } from 'node:fs';
 import { postJson, startStackApi, waitForJob } from '../support/http.js';
 import { EVAL_DIR, startStack, type Stack } from '../support/stack.js';
 
@@ -93,6 +96,30 @@ describe('ingesting the eval PDFs through the API', () => {
     expect(res.status).toBe(200);
     expect(res.body.hits.length).toBe(5);
     expect(res.body.hits.slice(0, 3).some((h) => h.source.includes('nics-background-checks'))).toBe(true);
+  });
+
+  it.each([
+    ['How many firearm background checks were run for handguns?', 'nics-background-checks'],
+    ['What did the Federal Register notice announce?', 'federal-register-2020-17221'],
+  ])('answers "%s" with citations whose page and quote match the PDF text', async (question, expectedSource) => {
+    const res = await postJson<{ answer: string; citations: Citation[]; mode: string }>(`${api.url}/v1/query`, { question, k: 8 });
+    expect(res.status).toBe(200);
+    expect(res.body.citations.length).toBeGreaterThan(0);
+    expect(res.body.citations.some((c) => c.source.includes(expectedSource))).toBe(true);
+    const markers = [...res.body.answer.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1]));
+    expect(markers.length).toBeGreaterThan(0);
+    for (const n of markers) expect(res.body.citations.some((c) => c.n === n)).toBe(true);
+    for (const c of res.body.citations) {
+      // Re-extract the cited PDF and check the quote sits verbatim at its offsets, inside its page.
+      const parsed = await parseSource(readFileSync(c.source), { filename: c.source, limits: { maxFileBytes: 1 << 30, maxPages: 10_000 } });
+      if (parsed.kind !== 'document') throw new Error('expected a document');
+      const { text, pages } = parsed.document;
+      expect(text.slice(c.start, c.end)).toBe(c.quote);
+      const page = pages[c.page! - 1];
+      expect(page.page).toBe(c.page);
+      expect(c.start).toBeGreaterThanOrEqual(page.start);
+      expect(c.end).toBeLessThanOrEqual(page.end);
+    }
   });
 
   it('lists documents and deletes one through a verified workflow', async () => {
