@@ -93,6 +93,15 @@ export function buildOpenApi(): Record<string, unknown> {
           responses: { '200': { description: 'model' }, ...errors },
         },
       },
+      '/v1/documents': { get: { summary: 'Indexed documents visible to the caller', responses: { '200': { description: 'documents' }, ...errors } } },
+      '/v1/documents/{documentId}': {
+        get: { summary: 'One document', parameters: [{ name: 'documentId', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'document' }, ...errors } },
+        delete: {
+          summary: 'Remove a document from the index and the source store (a verified workflow)',
+          parameters: [{ name: 'documentId', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: 'removed and verified' }, ...errors },
+        },
+      },
       '/healthz': { get: { security: [], summary: 'Liveness', responses: { '200': { description: 'ok' } } } },
       '/readyz': { get: { security: [], summary: 'Readiness of Temporal, index and model', responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
       '/metrics': { get: { security: [], summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition' } } } },
