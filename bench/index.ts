@@ -5,30 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { createEmbeddedIndex } from '../src/index/embedded.js';
 import type { IndexPoint } from '../src/index/port.js';
+import { rng, randomUnit } from '../test/support/random.js';
 
 const DIM = 384;
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0xffffffff;
-  };
-}
-
-function unitVector(next: () => number): Float32Array {
-  const v = new Float32Array(DIM);
-  let norm = 0;
-  for (let j = 0; j < DIM; j++) {
-    v[j] = next() * 2 - 1;
-    norm += v[j] * v[j];
-  }
-  norm = Math.sqrt(norm);
-  for (let j = 0; j < DIM; j++) v[j] /= norm;
-  return v;
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -46,7 +25,7 @@ async function benchSize(n: number): Promise<void> {
       for (let k = i; k < Math.min(n, i + 5000); k++) {
         batch.push({
           id: `p${k}`,
-          vector: unitVector(next),
+          vector: randomUnit(DIM, next),
           payload: {
             documentId: `doc_${k % 1000}`,
             contentHash: 'h',
@@ -65,7 +44,7 @@ async function benchSize(n: number): Promise<void> {
       await index.upsert('bench', batch);
     }
     const loadMs = performance.now() - loadStart;
-    const queries = Array.from({ length: 50 }, () => unitVector(next));
+    const queries = Array.from({ length: 50 }, () => randomUnit(DIM, next));
     for (let i = 0; i < 30; i++) await index.search('bench', queries[i % queries.length], 10);
 
     const measure = async (filter?: { aclAny: string[] }) => {

@@ -3,6 +3,7 @@ import { chunkDocument } from '../../src/domain/chunker.js';
 import { sentenceSpans } from '../../src/domain/sentences.js';
 import type { ChunkDraft, ChunkSettings, HeadingSpan, PageSpan, ParsedDocument } from '../../src/domain/types.js';
 import type { TokenCounter } from '../../src/embed/port.js';
+import { rng } from '../support/random.js';
 
 /** Fake tokenizer: one token per whitespace-separated word. */
 const words: TokenCounter = { countTokens: (t) => (t.match(/\S+/g) ?? []).length };
@@ -61,17 +62,6 @@ function checkInvariants(d: ParsedDocument, chunks: ChunkDraft[], settings: Chun
     }
   });
   expect(d.text.slice(covered).trim()).toBe('');
-}
-
-/** Seeded generator so a failing random case reproduces. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0xffffffff;
-  };
 }
 
 const VOCAB = [

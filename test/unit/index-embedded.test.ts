@@ -11,6 +11,7 @@ import { createEmbeddedIndex, type EmbeddedIndex, type EmbeddedIndexOptions } fr
 import type { IndexPoint } from '../../src/index/port.js';
 import { createLogger } from '../../src/obs/logger.js';
 import { describeVectorIndexContract } from '../contract/vector-index.contract.js';
+import { rng, randomUnit } from '../support/random.js';
 
 async function tempDir(): Promise<string> {
   return fsp.mkdtemp(path.join(os.tmpdir(), 'srag-index-'));
@@ -27,29 +28,6 @@ describeVectorIndexContract('embedded', async () => {
     },
   };
 });
-
-/** Seeded xorshift so failures reproduce. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0xffffffff;
-  };
-}
-
-function randomUnit(dim: number, next: () => number): Float32Array {
-  const v = new Float32Array(dim);
-  let norm = 0;
-  for (let j = 0; j < dim; j++) {
-    v[j] = next() * 2 - 1;
-    norm += v[j] * v[j];
-  }
-  norm = Math.sqrt(norm);
-  for (let j = 0; j < dim; j++) v[j] /= norm;
-  return v;
-}
 
 const pid = (n: number) => uuidV5(`embedded-test-${n}`);
 

@@ -5,16 +5,7 @@ import { compileFilter } from '../../src/index/filter.js';
 import { decodeBody, decodeHeader, encodeDelete, encodeHeader, encodeUpsert, LOG_MAGIC, SNAPSHOT_MAGIC } from '../../src/index/log-format.js';
 import { MemoryCollection } from '../../src/index/memory-collection.js';
 import { TopK } from '../../src/index/top-k.js';
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0xffffffff;
-  };
-}
+import { rng } from '../support/random.js';
 
 const payload = (documentId: string, acl: string[] = []): ChunkPayload => ({
   documentId,
