@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request, Response, Router } from 'express';
 import { AppError } from '../errors.js';
 import type { GeneratedAnswer } from '../generate/port.js';
-import { citationOut, failureStatus, startQuery, streamError, type QueryRouteDeps } from './query-run.js';
+import { answerForResponse, citationOut, failureStatus, startQuery, streamError, type QueryRouteDeps } from './query-run.js';
 import { ChatCompletionRequest, type ChatCompletionRequestT } from './schemas.js';
 import { openSse } from './sse.js';
 
@@ -58,15 +58,8 @@ export function registerChatCompletions(router: Router, deps: QueryRouteDeps, mo
     const created = Math.floor(Date.now() / 1000);
 
     if (!body.stream) {
-      let answer: GeneratedAnswer;
-      try {
-        answer = await run.answer();
-      } catch (err) {
-        await run.finish(failureStatus(run.signal));
-        // The client is gone: there is no one to send an error to.
-        if (run.signal.aborted) return;
-        throw err;
-      }
+      const answer = await answerForResponse(run);
+      if (!answer) return;
       res.json(completion(id, created, modelId, answer));
       await run.finish(200);
       return;

@@ -3,7 +3,7 @@ import { AppError } from '../errors.js';
 import type { Answerer } from '../generate/answer.js';
 import type { GeneratedAnswer } from '../generate/port.js';
 import { registerChatCompletions } from './chat-completions.js';
-import { citationOut, failureStatus, startQuery, streamError, type QueryDefaults, type QueryRouteDeps } from './query-run.js';
+import { answerForResponse, citationOut, failureStatus, startQuery, streamError, type QueryDefaults, type QueryRouteDeps } from './query-run.js';
 import { QueryRequest } from './schemas.js';
 import { openSse } from './sse.js';
 
@@ -39,15 +39,8 @@ export function createQueryRouter(input: Omit<QueryRouteDeps, 'defaults'> & Quer
     const run = await startQuery(deps, 'query', res, { question: body.question, k: body.k ?? deps.defaults.k, mode: body.mode });
 
     if (!body.stream) {
-      let answer: GeneratedAnswer;
-      try {
-        answer = await run.answer();
-      } catch (err) {
-        await run.finish(failureStatus(run.signal));
-        // The client is gone: there is no one to send an error to.
-        if (run.signal.aborted) return;
-        throw err;
-      }
+      const answer = await answerForResponse(run);
+      if (!answer) return;
       res.json(answerBody(answer, run.retrieval));
       await run.finish(200);
       return;

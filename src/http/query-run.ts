@@ -55,6 +55,20 @@ export function failureStatus(signal: AbortSignal): number {
 }
 
 /** What a client may see of a failure after the response has started (the rest stays in the log). */
+/**
+ * The verified answer for a non-streaming response, or undefined when the client went away (nothing
+ * left to send). Either way a failure is audited before it is rethrown.
+ */
+export async function answerForResponse(run: QueryRun): Promise<GeneratedAnswer | undefined> {
+  try {
+    return await run.answer();
+  } catch (err) {
+    await run.finish(failureStatus(run.signal));
+    if (run.signal.aborted) return undefined;
+    throw err;
+  }
+}
+
 export function streamError(err: unknown): { code: string; message: string } {
   if (isAppError(err) && err.code !== 'INTERNAL') return { code: err.code, message: err.message };
   return { code: 'INTERNAL', message: 'internal error' };
