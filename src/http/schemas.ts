@@ -34,17 +34,17 @@ export const SearchMode = z.enum(['dense', 'bm25', 'hybrid']);
 
 export const SearchRequest = z.object({ query: nonEmpty.max(4000), k: k.default(10) }).strict();
 
-export const SearchHit = z.object({
-  chunkId: z.string(),
+/** Where a passage sits: its document, page, and [start, end) in the document's extracted text. */
+const SourceSpan = z.object({
   documentId: z.string(),
   title: z.string(),
   source: z.string(),
   page: z.number().int().optional(),
   start: z.number().int(),
   end: z.number().int(),
-  text: z.string(),
-  score: z.number(),
 });
+
+export const SearchHit = SourceSpan.extend({ chunkId: z.string(), text: z.string(), score: z.number() });
 export const SearchResponse = z.object({ hits: z.array(SearchHit) });
 
 const queryK = z.number().int().min(1).max(50);
@@ -60,17 +60,7 @@ export const QueryRequest = z
   })
   .strict();
 
-export const CitationOut = z.object({
-  n: z.number().int(),
-  documentId: z.string(),
-  title: z.string(),
-  source: z.string(),
-  page: z.number().int().optional(),
-  start: z.number().int(),
-  end: z.number().int(),
-  quote: z.string(),
-  score: z.number(),
-});
+export const CitationOut = SourceSpan.extend({ n: z.number().int(), quote: z.string(), score: z.number() });
 
 export const QueryResponse = z.object({
   answer: z.string(),
