@@ -48,6 +48,29 @@ const EnvSchema = z.object({
   SRAG_EMBED_TASK_QUEUE: z.string().default('srag-embed'),
   SRAG_COLLECTION_PREFIX: z.string().regex(/^[a-z][a-z0-9_]*$/).default('srag'),
   SRAG_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  // Gateway: JWT bearer tokens (OIDC), API keys live in the data dir (srag keys).
+  SRAG_JWT_JWKS_URL: optionalString,
+  SRAG_JWT_PUBLIC_KEY: optionalString,
+  SRAG_JWT_ISSUER: optionalString,
+  SRAG_JWT_AUDIENCE: optionalString,
+  SRAG_JWT_USER_CLAIM: z.string().default('sub'),
+  SRAG_JWT_GROUPS_CLAIM: z.string().default('groups'),
+  SRAG_JWT_SCOPES_CLAIM: z.string().default('scope'),
+  // Rate limits, requests per minute.
+  SRAG_RATE_QUERY_PER_MIN: int(120, 1, 1_000_000),
+  SRAG_RATE_INGEST_PER_MIN: int(30, 1, 1_000_000),
+  SRAG_RATE_IP_PER_MIN: int(600, 1, 10_000_000),
+  SRAG_RATE_AUTH_FAILURES_PER_MIN: int(10, 1, 1_000_000),
+  SRAG_MAX_UPLOAD_MB: z.coerce.number().positive().max(65536).default(500),
+  SRAG_PARSE_MAX_MB: int(768, 64, 65536),
+  SRAG_PII_POLICY: z.enum(['off', 'flag', 'redact']).default('off'),
+  SRAG_PII_PATTERNS: optionalString,
+  SRAG_AUDIT_ROTATE_MB: z.coerce.number().positive().max(65536).default(64),
+  SRAG_ALLOWED_HOSTS: optionalString,
+  TEMPORAL_TLS_CERT: optionalString,
+  TEMPORAL_TLS_KEY: optionalString,
+  TEMPORAL_TLS_CA: optionalString,
+  TEMPORAL_TLS_SERVER_NAME: optionalString,
 });
 
 export interface Config {
@@ -61,6 +84,8 @@ export interface Config {
     readonly uiPort: number;
     readonly taskQueue: string;
     readonly embedTaskQueue: string;
+    /** mTLS to a Temporal cluster: file paths of the client cert/key and the CA. */
+    readonly tls?: { readonly certFile?: string; readonly keyFile?: string; readonly caFile?: string; readonly serverName?: string };
   };
   readonly qdrant: { readonly url?: string; readonly apiKey?: string };
   readonly embedding: {
@@ -77,12 +102,31 @@ export interface Config {
     readonly host: string;
     readonly port: number;
     readonly apiTokens?: string;
-    /** Roots under which POST /v1/ingest may name server-side paths. */
-    readonly ingestRoots: string[];
+    /**
+     * Roots under which POST /v1/ingest may name server-side paths, as configured (SRAG_INGEST_ROOTS).
+     * Undefined: anywhere for the local operator (loopback, no credentials), nowhere otherwise.
+     */
+    readonly ingestRoots?: string[];
     readonly maxJsonBytes: number;
+    /** Bytes one multipart request may upload, all files together. */
+    readonly maxUploadBytes: number;
+    /** Host names accepted in loopback mode besides localhost and the loopback addresses. */
+    readonly allowedHosts: string[];
   };
+  readonly jwt?: {
+    readonly jwksUrl?: string;
+    readonly publicKey?: string;
+    readonly issuer?: string;
+    readonly audience?: string;
+    readonly userClaim: string;
+    readonly groupsClaim: string;
+    readonly scopesClaim: string;
+  };
+  readonly rateLimits: { readonly queryPerMin: number; readonly ingestPerMin: number; readonly ipPerMin: number; readonly authFailuresPerMin: number };
+  readonly pii: { readonly policy: 'off' | 'flag' | 'redact'; readonly patterns?: string };
+  readonly audit: { readonly rotateBytes: number };
   readonly chunk: { readonly maxTokens: number; readonly overlapTokens: number };
-  readonly limits: { readonly maxFileBytes: number; readonly maxPages: number };
+  readonly limits: { readonly maxFileBytes: number; readonly maxPages: number; readonly parseMaxBytes: number };
   readonly ingest: { readonly concurrency: number };
   readonly collectionPrefix: string;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -125,6 +169,10 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
       uiPort: e.SRAG_TEMPORAL_UI_PORT,
       taskQueue: e.SRAG_TASK_QUEUE,
       embedTaskQueue: e.SRAG_EMBED_TASK_QUEUE,
+      tls:
+        e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS_KEY || e.TEMPORAL_TLS_CA || e.TEMPORAL_TLS_SERVER_NAME
+          ? { certFile: e.TEMPORAL_TLS_CERT, keyFile: e.TEMPORAL_TLS_KEY, caFile: e.TEMPORAL_TLS_CA, serverName: e.TEMPORAL_TLS_SERVER_NAME }
+          : undefined,
     },
     qdrant: { url: e.QDRANT_URL, apiKey: e.QDRANT_API_KEY },
     embedding: {
@@ -141,16 +189,39 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
       host: e.SRAG_HOST,
       port: e.SRAG_PORT,
       apiTokens: e.SRAG_API_TOKENS,
-      // Loopback-only: the operator's own machine, any path. Exposed: only the roots named.
       ingestRoots: e.SRAG_INGEST_ROOTS
-        ? e.SRAG_INGEST_ROOTS.split(',').map((r) => resolve(cwd, r.trim())).filter(Boolean)
-        : isLoopbackHost(e.SRAG_HOST)
-          ? ['/']
-          : [],
+        ? e.SRAG_INGEST_ROOTS.split(',').map((r) => r.trim()).filter(Boolean).map((r) => resolve(cwd, r))
+        : undefined,
       maxJsonBytes: Math.floor(e.SRAG_MAX_JSON_MB * 1024 * 1024),
+      maxUploadBytes: Math.floor(e.SRAG_MAX_UPLOAD_MB * 1024 * 1024),
+      allowedHosts: (e.SRAG_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
     },
+    jwt:
+      e.SRAG_JWT_JWKS_URL || e.SRAG_JWT_PUBLIC_KEY
+        ? {
+            jwksUrl: e.SRAG_JWT_JWKS_URL,
+            publicKey: e.SRAG_JWT_PUBLIC_KEY,
+            issuer: e.SRAG_JWT_ISSUER,
+            audience: e.SRAG_JWT_AUDIENCE,
+            userClaim: e.SRAG_JWT_USER_CLAIM,
+            groupsClaim: e.SRAG_JWT_GROUPS_CLAIM,
+            scopesClaim: e.SRAG_JWT_SCOPES_CLAIM,
+          }
+        : undefined,
+    rateLimits: {
+      queryPerMin: e.SRAG_RATE_QUERY_PER_MIN,
+      ingestPerMin: e.SRAG_RATE_INGEST_PER_MIN,
+      ipPerMin: e.SRAG_RATE_IP_PER_MIN,
+      authFailuresPerMin: e.SRAG_RATE_AUTH_FAILURES_PER_MIN,
+    },
+    pii: { policy: e.SRAG_PII_POLICY, patterns: e.SRAG_PII_PATTERNS },
+    audit: { rotateBytes: Math.floor(e.SRAG_AUDIT_ROTATE_MB * 1024 * 1024) },
     chunk: { maxTokens: e.SRAG_CHUNK_TOKENS, overlapTokens: e.SRAG_CHUNK_OVERLAP },
-    limits: { maxFileBytes: Math.floor(e.SRAG_MAX_FILE_MB * 1024 * 1024), maxPages: e.SRAG_MAX_PAGES },
+    limits: {
+      maxFileBytes: Math.floor(e.SRAG_MAX_FILE_MB * 1024 * 1024),
+      maxPages: e.SRAG_MAX_PAGES,
+      parseMaxBytes: e.SRAG_PARSE_MAX_MB * 1024 * 1024,
+    },
     ingest: { concurrency: e.SRAG_INGEST_CONCURRENCY },
     collectionPrefix: e.SRAG_COLLECTION_PREFIX,
     logLevel: e.SRAG_LOG_LEVEL,

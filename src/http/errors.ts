@@ -6,6 +6,10 @@ import type { Logger } from '../obs/logger.js';
 const STATUS: Partial<Record<ErrorCode, number>> = {
   INVALID_INPUT: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  RATE_LIMITED: 429,
+  RESOURCE_LIMIT: 413,
+  AUDIT_UNAVAILABLE: 503,
   NOT_FOUND: 404,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_TYPE: 415,

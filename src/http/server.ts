@@ -92,7 +92,7 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
     metrics: createMetrics(),
     logger,
     limits: { maxFileBytes: config.limits.maxFileBytes, maxJsonBytes: config.http.maxJsonBytes, maxFiles: 1000 },
-    pathRoots: config.http.ingestRoots,
+    pathRoots: config.http.ingestRoots ?? (tokens.size === 0 && isLoopbackHost(config.http.host) ? ["/"] : []),
     cwd: process.cwd(),
   });
   const server = await new Promise<Server>((resolveListen, reject) => {
