@@ -5,7 +5,7 @@ import type { VectorIndex } from '../src/index/port.js';
 import { deleteDocumentEverywhere, documentSourceHashes, verifyDocumentGone } from '../src/ingest/delete-document.js';
 import { embedStoredBatch } from '../src/ingest/embed-batch.js';
 import { indexStoredBatch } from '../src/ingest/index-batch.js';
-import { prepareStagedSource } from '../src/ingest/prepare.js';
+import { prepareStagedSource, type PrepareDeps } from '../src/ingest/prepare.js';
 import { stageSource } from '../src/ingest/stage.js';
 import type { Logger } from '../src/obs/logger.js';
 import { readManifestPage } from '../src/store/manifest.js';
@@ -18,7 +18,10 @@ export interface IngestActivityDeps {
   index: VectorIndex;
   counter: TokenCounter;
   parse: (bytes: Uint8Array, filename: string) => Promise<ParseResult>;
+  pii?: PrepareDeps['pii'];
   maxFileBytes: number;
+  /** Real roots server-side paths must stay under (checked again when staging). */
+  pathRoots?: string[];
   logger: Logger;
 }
 
@@ -28,8 +31,8 @@ export function createIngestActivities(deps: IngestActivityDeps): IngestActiviti
     readManifestPage: (input) => readManifestPage(deps.store, input.manifestKey, input.offset, input.limit),
     prepareSource: (input) =>
       permanentOnBadInput(async () => {
-        const staged = await stageSource(deps.store, input.source, deps.maxFileBytes);
-        const prepared = await prepareStagedSource(deps, staged, input.acl, input.pipeline);
+        const staged = await stageSource(deps.store, input.source, deps.maxFileBytes, deps.pathRoots);
+        const prepared = await prepareStagedSource(deps, staged, input.acl, input.pipeline, input.policy, input.jobId);
         deps.logger.info('ingest: source prepared', {
           jobId: input.jobId,
           hash: staged.hash.slice(0, 16),

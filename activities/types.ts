@@ -1,11 +1,11 @@
 import type { DeletionResult } from '../src/ingest/delete-document.js';
-import type { ChunkBatchRef, PipelineRef, PreparedSource, SourceSpec } from '../src/domain/ingest.js';
+import type { ChunkBatchRef, IngestPolicy, PipelineRef, PreparedSource, SourceSpec } from '../src/domain/ingest.js';
 
 /** Activities on the ingest task queue (I/O: store, parsing, the index). */
 export interface IngestActivities {
   readManifestPage(input: { manifestKey: string; offset: number; limit: number }): Promise<SourceSpec[]>;
   /** Stage into the store, parse, chunk, and write batches of chunks to embed. Skips unchanged documents. */
-  prepareSource(input: { jobId: string; source: SourceSpec; acl: string[]; pipeline: PipelineRef }): Promise<PreparedSource>;
+  prepareSource(input: { jobId: string; source: SourceSpec; acl: string[]; policy?: IngestPolicy; pipeline: PipelineRef }): Promise<PreparedSource>;
   /** Upsert a batch's chunks with their vectors, then drop the chunks of older versions of those documents. */
   indexBatch(input: { batch: ChunkBatchRef; vectorsKey: string; pipeline: PipelineRef }): Promise<{ points: number }>;
   /** Removes a document's chunks from every collection and its source bytes unless shared. */

@@ -21,7 +21,7 @@ import { createApp } from '../src/http/app.js';
 import { buildAnswerer } from '../src/http/server.js';
 import { createEmbeddedIndex } from '../src/index/embedded.js';
 import { createLexicalIndex } from '../src/index/lexical.js';
-import { createFileAuditSink } from '../src/obs/audit.js';
+import { openAuditLog } from '../src/obs/audit.js';
 import { createLogger } from '../src/obs/logger.js';
 import { createMetrics } from '../src/obs/metrics.js';
 import { createLexicalSource } from '../src/query/lexical-source.js';
@@ -60,11 +60,11 @@ async function serve(): Promise<void> {
     search: createSearchService({ index, embedder, collection, lexical: createLexicalSource((c) => createLexicalIndex(index, c), { logger }) }),
     query: { answerer, defaults: { generator } },
     readiness: async () => ({}),
-    tokens: new Map(),
-    audit: createFileAuditSink(join(work, 'audit.jsonl')),
+    auth: { tokens: new Map() },
+    audit: await openAuditLog({ dir: join(work, 'audit'), rotateBytes: 64 << 20 }),
     metrics: createMetrics(),
     logger,
-    limits: { maxFileBytes: config.limits.maxFileBytes, maxJsonBytes: config.http.maxJsonBytes, maxFiles: 10 },
+    limits: { maxFileBytes: config.limits.maxFileBytes, maxJsonBytes: config.http.maxJsonBytes, maxFiles: 10, maxUploadBytes: config.http.maxUploadBytes },
     pathRoots: [],
     cwd: work,
   });

@@ -2,23 +2,30 @@
 import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import { createIngestActivities } from '../activities/index.js';
 import { loadConfig } from '../src/config.js';
+import { temporalTls } from '../src/temporal/connection.js';
 import { createLogger } from '../src/obs/logger.js';
+import { applyPiiPolicy, piiDetectors } from '../src/domain/pii.js';
 import { createPdfExtractor, parseSource } from '../src/parse/index.js';
 import { openIndex, openStore, openTokenCounter } from '../src/runtime.js';
 import { loadWorkflowBundle } from '../src/temporal/bundle.js';
 
+// Everything this process writes (store, index, vectors) is private to the service user.
+process.umask(0o077);
 const config = loadConfig(process.env);
 const logger = createLogger(config.logLevel, { component: 'worker-ingest', pid: process.pid });
 // Activity failures are reported in the job; the SDK's own per-attempt warnings would only repeat them.
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 const address = config.temporal.address ?? `127.0.0.1:${config.temporal.port}`;
-const connection = await NativeConnection.connect({ address });
+const tls = temporalTls(config.temporal.tls);
+const connection = await NativeConnection.connect({ address, ...(tls ? { tls } : {}) });
 const store = openStore(config);
 const index = await openIndex(config, { readOnly: false, logger });
 const counter = await openTokenCounter(config);
+// Operator patterns are compiled once; a bad one stops the worker at start with a ConfigError.
+const piiRules = piiDetectors(config.pii.patterns);
 // PDFs parse in worker threads: a hostile file is killed at its timeout without stalling this process.
-const pdfExtractor = createPdfExtractor({ threads: Math.min(4, config.ingest.concurrency) });
+const pdfExtractor = createPdfExtractor({ threads: Math.min(4, config.ingest.concurrency), maxBytes: config.limits.parseMaxBytes });
 const worker = await Worker.create({
   connection,
   namespace: config.temporal.namespace,
@@ -29,6 +36,8 @@ const worker = await Worker.create({
     index,
     counter,
     parse: (bytes, filename) => parseSource(bytes, { filename, limits: config.limits, pdfExtractor }),
+    pii: (doc, policy) => applyPiiPolicy(doc, policy, piiRules),
+    pathRoots: config.http.ingestRoots,
     maxFileBytes: config.limits.maxFileBytes,
     logger,
   }),

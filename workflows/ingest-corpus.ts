@@ -55,6 +55,10 @@ function addResult(progress: JobProgress, result: SourceResult): void {
     else progress.errorsDropped += 1;
   }
   progress.errorsDropped += result.errorsDropped;
+  if (result.pii) {
+    progress.pii ??= {};
+    for (const [type, n] of Object.entries(result.pii)) progress.pii[type] = (progress.pii[type] ?? 0) + n;
+  }
 }
 
 /** The job report: finished sources plus the live counts of sources still in flight. */
@@ -106,7 +110,7 @@ export async function ingestCorpus(input: IngestCorpusInput & IngestCorpusOption
         try {
           const result = await executeChild(ingestDocument, {
             workflowId: `${workflowId}/${index}`,
-            args: [{ jobId: input.jobId, source, acl: input.acl, pipeline: input.pipeline, index, embedTaskQueue: input.embedTaskQueue }],
+            args: [{ jobId: input.jobId, source, acl: input.acl, policy: input.policy, pipeline: input.pipeline, index, embedTaskQueue: input.embedTaskQueue }],
           });
           addResult(progress, result);
         } catch (err) {

@@ -49,7 +49,7 @@ export async function ingestDocument(input: IngestDocumentInput & { index: numbe
   const embed = embedActivities(input.embedTaskQueue);
   let prepared: PreparedSource;
   try {
-    prepared = await ingest.prepareSource({ jobId: input.jobId, source: input.source, acl: input.acl, pipeline: input.pipeline });
+    prepared = await ingest.prepareSource({ jobId: input.jobId, source: input.source, acl: input.acl, policy: input.policy, pipeline: input.pipeline });
   } catch (err) {
     if (isCancellation(err)) throw err;
     return {
@@ -86,5 +86,7 @@ export async function ingestDocument(input: IngestDocumentInput & { index: numbe
     }
     await report();
   }
-  return { source: label, documents, chunks, errors, errorsDropped };
+  const result: SourceResult = { source: label, documents, chunks, errors, errorsDropped };
+  if (prepared.pii) result.pii = prepared.pii;
+  return result;
 }

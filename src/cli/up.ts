@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { pipelineRef } from '../domain/pipeline.js';
 import { createEmbedder } from '../embed/factory.js';
-import { startApi } from '../http/server.js';
+import { assertSafeExposure, startApi } from '../http/server.js';
 import type { Logger } from '../obs/logger.js';
 import { PARSER_ID } from '../parse/index.js';
 import { openIndex, openStore, prepareServingCollection } from '../runtime.js';
 import { resolveTemporalCli } from '../temporal/cli-path.js';
-import { connectClient } from '../temporal/connection.js';
+import { connectClient, temporalTls } from '../temporal/connection.js';
 import { startDevServer, type DevServer } from '../temporal/dev-server.js';
 import { startWorkerProcess, type WorkerKind, type WorkerProcess } from '../temporal/worker-process.js';
 
@@ -16,6 +16,8 @@ import { startWorkerProcess, type WorkerKind, type WorkerProcess } from '../temp
  * their own processes (restarted if they crash), and the API in this process. Ctrl-C stops all.
  */
 export async function runUp(config: Config, env: Record<string, string | undefined>, logger: Logger, out: (line: string) => void): Promise<void> {
+  // Refuse an unsafe exposure before anything starts: a refused start leaves nothing running.
+  await assertSafeExposure(config);
   let dev: DevServer | undefined;
   let address = config.temporal.address;
   if (!address) {
@@ -35,7 +37,9 @@ export async function runUp(config: Config, env: Record<string, string | undefin
   const pipeline = pipelineRef(PARSER_ID, config.chunk, embedder.modelId, embedder.dimension, config.collectionPrefix);
   await prepareServingCollection(config, pipeline.collection, pipeline.dimension, logger);
 
-  const workerEnv = { ...env, TEMPORAL_ADDRESS: address };
+  const workerEnv: Record<string, string | undefined> = { ...env, TEMPORAL_ADDRESS: address };
+  // The local dev server speaks plain gRPC on loopback; TLS settings are for an external cluster.
+  if (dev) for (const k of ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_CA', 'TEMPORAL_TLS_SERVER_NAME']) delete workerEnv[k];
   const workers = new Map<WorkerKind, WorkerProcess>();
   let stopping = false;
   const supervise = async (kind: WorkerKind, attempt = 0): Promise<void> => {
@@ -53,8 +57,8 @@ export async function runUp(config: Config, env: Record<string, string | undefin
   await Promise.all([supervise('ingest'), supervise('embed')]);
 
   const index = await openIndex(config, { readOnly: true, logger });
-  const client = await connectClient(address, config.temporal.namespace);
-  const { server, url } = await startApi({
+  const client = await connectClient(address, config.temporal.namespace, dev ? undefined : temporalTls(config.temporal.tls));
+  const { url, close } = await startApi({
     config,
     client,
     store: openStore(config),
@@ -79,8 +83,7 @@ export async function runUp(config: Config, env: Record<string, string | undefin
   });
   stopping = true;
   out('stopping…');
-  await new Promise<void>((r) => server.close(() => r()));
-  server.closeAllConnections();
+  await close();
   await Promise.all([...workers.values()].map((w) => w.stop()));
   await client.connection.close();
   await index.close();

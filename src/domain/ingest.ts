@@ -42,8 +42,30 @@ export interface JobProgress {
   errors: IngestError[];
   /** Errors beyond the ones kept in `errors` (the list is capped to keep workflow history small). */
   errorsDropped: number;
+  /** PII detections by type across the job (policy flag or redact). */
+  pii?: Record<string, number>;
   startedAt?: string;
   finishedAt?: string;
+}
+
+/** Who submitted a job, as far as ingestion needs to know: checked again for every document it touches. */
+export interface IngestOwner {
+  user: string;
+  groups: string[];
+  /** Admin scope: may touch documents whose ACL it does not hold. */
+  admin: boolean;
+}
+
+import type { PiiPolicy } from './pii.js';
+
+export type { PiiPolicy };
+
+/** Rules a job runs under; small, so it rides in workflow inputs. */
+export interface IngestPolicy {
+  owner: IngestOwner;
+  /** Re-ingesting with a different ACL changes the document's ACL: an explicit admin action. */
+  replaceAcl: boolean;
+  pii: PiiPolicy;
 }
 
 export interface IngestCorpusInput {
@@ -51,6 +73,8 @@ export interface IngestCorpusInput {
   manifestKey: string;
   sourceCount: number;
   acl: string[];
+  /** Absent in jobs submitted before ownership existed: treated as the local operator's. */
+  policy?: IngestPolicy;
   pipeline: PipelineRef;
   concurrency: number;
   /** Set by continue-as-new. */
@@ -63,6 +87,7 @@ export interface IngestDocumentInput {
   jobId: string;
   source: SourceSpec;
   acl: string[];
+  policy?: IngestPolicy;
   pipeline: PipelineRef;
 }
 
@@ -72,6 +97,8 @@ export interface SourceResult {
   chunks: number;
   errors: IngestError[];
   errorsDropped: number;
+  /** PII detections by type (counts only, never the matches). */
+  pii?: Record<string, number>;
 }
 
 /** Live progress of one source, sent by its child workflow to the job. */
@@ -102,7 +129,11 @@ export interface PreparedSource {
   errors: IngestError[];
   errorsDropped: number;
   batches: ChunkBatchRef[];
+  pii?: Record<string, number>;
 }
+
+/** The policy of a job that carries none (submitted before ownership existed). */
+export const LEGACY_POLICY: IngestPolicy = { owner: { user: 'local', groups: [], admin: true }, replaceAcl: true, pii: 'off' };
 
 export const MAX_ERRORS_KEPT = 200;
 

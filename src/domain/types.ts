@@ -95,6 +95,8 @@ export interface ChunkPayload {
   type: DocType;
   acl: string[];
   externalId?: string;
+  /** The user who first ingested the document (uploads and text sources are namespaced by it). */
+  owner?: string;
 }
 
 export interface Citation {

@@ -1,22 +1,27 @@
 import express, { type Request, type RequestHandler, type Response } from 'express';
-import multer from 'multer';
-import { isAbsolute, relative, resolve } from 'node:path';
-import type { SourceSpec } from '../domain/ingest.js';
-import { AppError } from '../errors.js';
-import type { AuditSink } from '../obs/audit.js';
-import { hashQuestion } from '../obs/audit.js';
+import helmet from 'helmet';
+import type { PiiPolicy } from '../domain/ingest.js';
+import type { AuditLog } from '../obs/audit.js';
 import type { Logger } from '../obs/logger.js';
 import type { Metrics } from '../obs/metrics.js';
 import type { SearchService } from '../query/search.js';
-import { expandPaths } from '../store/expand.js';
 import type { BlobStore } from '../store/port.js';
 import type { JobService } from '../temporal/jobs.js';
-import { authenticate, type Principal } from './auth.js';
 import { createDocumentRouter, type DocumentRoutesDeps } from './document-routes.js';
 import { errorHandler, notFound } from './errors.js';
+import { auditNote, auditTrail } from './gateway/audit-trail.js';
+import { authenticate, requireScope } from './gateway/authenticate.js';
+import type { JwtVerifier } from './gateway/jwt.js';
+import type { KeyStore } from './gateway/keys.js';
+import { loopbackGuard } from './gateway/loopback-guard.js';
+import type { Principal } from './gateway/principal.js';
+import type { RateLimits } from './gateway/rate-limit.js';
+import { createIngestRouter } from './ingest-routes.js';
 import { buildOpenApi } from './openapi.js';
 import { createQueryRouter, type QueryFeature } from './query-routes.js';
-import { IngestRequest, SearchRequest, type SearchHitT } from './schemas.js';
+import { publicSource } from './redact.js';
+import { SearchRequest, type SearchHitT } from './schemas.js';
+import { createUploadMiddleware } from './upload.js';
 
 export interface ReadinessCheck {
   ok: boolean;
@@ -30,34 +35,58 @@ export interface AppDeps {
   search: SearchService;
   /** POST /v1/query, the OpenAI-compatible /v1/chat/completions and /v1/models. */
   query: QueryFeature;
+  /** Cheap: the host caches the underlying checks (no model inference per call). */
   readiness: () => Promise<Record<string, ReadinessCheck>>;
-  tokens: Map<string, Principal>;
-  audit: AuditSink;
+  /** Credentials: static tokens, API keys, JWT. None of them: the loopback operator, no auth. */
+  auth: { tokens: Map<string, Principal>; keys?: KeyStore; jwt?: JwtVerifier };
+  rateLimits?: RateLimits;
+  audit: AuditLog;
   metrics: Metrics;
   logger: Logger;
-  limits: { maxFileBytes: number; maxJsonBytes: number; maxFiles: number };
-  /** Server-side paths: allowed under these roots only (none: path sources are refused). */
+  limits: { maxFileBytes: number; maxJsonBytes: number; maxFiles: number; maxUploadBytes: number };
+  /** Server-side paths: allowed under these (real) roots only; none: path sources are refused. */
   pathRoots: string[];
   cwd: string;
+  /** Extra Host names the loopback operator mode accepts. */
+  allowedHosts?: string[];
+  piiDefault?: PiiPolicy;
 }
 
 function principalOf(res: Response): Principal {
   return res.locals.principal as Principal;
 }
 
-function underRoots(path: string, roots: string[]): boolean {
-  return roots.some((root) => {
-    const rel = relative(root, path);
-    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-  });
-}
+const passThrough: RequestHandler = (_req, _res, next) => next();
 
 /** Express app over injected services; no I/O happens at construction. */
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  const { tokens, keys, jwt } = deps.auth;
+  // Without any credential the API serves the local operator, and only on loopback names.
+  const open = () => tokens.size === 0 && !jwt && (keys?.size() ?? 0) === 0;
+  const guard = loopbackGuard({ allowedHosts: deps.allowedHosts ?? [] });
+  const openGuard: RequestHandler = (req, res, next) => (open() ? guard(req, res, next) : next());
+  const authn = authenticate({
+    tokens,
+    keys,
+    jwt,
+    guardFailures: deps.rateLimits,
+    onFailure: (req) => {
+      deps.metrics.authFailures.inc();
+      if (req.res) auditNote(req.res).outcome = 'auth_failed';
+    },
+  });
+  const limit = (kind: 'query' | 'ingest'): RequestHandler => deps.rateLimits?.perPrincipal(kind) ?? passThrough;
+  const sourceView = (source: string, principal: Principal) => publicSource(source, principal, deps.pathRoots);
 
+  app.use(
+    helmet({
+      contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
+      crossOriginResourcePolicy: { policy: 'same-origin' },
+    }),
+  );
   app.use((req, res, next) => {
     const end = deps.metrics.httpDuration.startTimer({ method: req.method });
     res.on('finish', () => end({ route: (req.route?.path as string | undefined) ?? 'unmatched', status: String(res.statusCode) }));
@@ -67,81 +96,61 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', async (_req, res) => {
+  app.get('/readyz', openGuard, async (_req, res) => {
     const checks = await deps.readiness();
     const ok = Object.values(checks).every((c) => c.ok);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', checks });
+    // Details (addresses, error text) only for the local operator; others learn up or not.
+    const shown = open() ? checks : Object.fromEntries(Object.entries(checks).map(([k, c]) => [k, { ok: c.ok }]));
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', checks: shown });
   });
-  app.get('/metrics', async (_req, res) => {
+  // Operational data: behind a credential once there are credentials.
+  const ops = [openGuard, (req: Request, res: Response, next: () => void) => (open() ? next() : authn(req, res, next))];
+  app.get('/metrics', ...ops, async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
-  app.get('/openapi.json', (_req, res) => {
+  app.get('/openapi.json', ...ops, (_req, res) => {
     res.json(buildOpenApi());
   });
 
   const v1 = express.Router();
-  v1.use(authenticate(deps.tokens));
+  v1.use(auditTrail({ audit: deps.audit, logger: deps.logger }));
+  v1.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  v1.use(openGuard);
+  v1.use(deps.rateLimits?.perIp ?? passThrough);
+  v1.use(authn);
   v1.use(express.json({ limit: deps.limits.maxJsonBytes }));
-  const upload = multer({
-    storage: multer.memoryStorage(),
-    limits: { fileSize: deps.limits.maxFileBytes, files: deps.limits.maxFiles, fields: 20, fieldSize: 64 * 1024 },
-  });
 
-  const ingest: RequestHandler = async (req, res) => {
-    let sources: SourceSpec[] = [];
-    let acl: string[] = [];
-    if (req.is('multipart/form-data')) {
-      const files = (req.files as Express.Multer.File[] | undefined) ?? [];
-      if (files.length === 0) throw new AppError('INVALID_INPUT', 'multipart ingest needs one or more `files` parts');
-      acl = typeof req.body?.acl === 'string' ? req.body.acl.split(',').map((s: string) => s.trim()).filter(Boolean) : [];
-      for (const f of files) {
-        const { hash } = await deps.store.putContent(f.buffer);
-        const name = f.originalname.replace(/[\\/]/g, '_').slice(0, 255) || 'upload';
-        sources.push({ kind: 'stored', hash, name, sourceKey: `upload:${name}` });
-      }
-    } else {
-      const body = IngestRequest.parse(req.body);
-      acl = body.acl ?? [];
-      const paths: string[] = [];
-      for (const s of body.sources) {
-        if ('text' in s) {
-          const { hash } = await deps.store.putContent(Buffer.from(s.text, 'utf8'));
-          const name = `${(s.title ?? 'text').replace(/[\\/]/g, '_').slice(0, 200)}.txt`;
-          sources.push({ kind: 'stored', hash, name, sourceKey: `text:${s.title ?? hash}`, title: s.title });
-        } else {
-          const abs = resolve(deps.cwd, s.path);
-          if (!underRoots(abs, deps.pathRoots)) {
-            throw new AppError('INVALID_INPUT', `path sources are allowed only under the configured roots (SRAG_INGEST_ROOTS); upload the file instead`);
-          }
-          paths.push(abs);
-        }
-      }
-      for (const path of await expandPaths(paths, deps.cwd)) sources.push({ kind: 'path', path });
-    }
-    const { jobId } = await deps.jobs.submit(sources, [...new Set(acl)].sort());
-    deps.logger.info('http: job submitted', { jobId, sources: sources.length, user: principalOf(res).user });
-    res.status(202).json({ jobId, sources: sources.length });
-  };
-  v1.post('/ingest', (req, res, next) => (req.is('multipart/form-data') ? upload.array('files')(req, res, next) : next()), ingest);
+  v1.use(
+    createIngestRouter({
+      jobs: deps.jobs,
+      store: deps.store,
+      index: deps.documents.index,
+      collection: deps.documents.collection,
+      logger: deps.logger,
+      upload: createUploadMiddleware({
+        store: deps.store,
+        maxFileBytes: deps.limits.maxFileBytes,
+        maxUploadBytes: deps.limits.maxUploadBytes,
+        maxFiles: deps.limits.maxFiles,
+      }),
+      pathRoots: deps.pathRoots,
+      cwd: deps.cwd,
+      maxFiles: deps.limits.maxFiles,
+      piiDefault: deps.piiDefault ?? 'off',
+      limit: limit('ingest'),
+      sourceView,
+    }),
+  );
 
-  v1.get('/jobs', async (req, res) => {
-    const limit = Math.min(Math.max(Number(req.query.limit ?? 20) || 20, 1), 200);
-    res.json({ jobs: await deps.jobs.list(limit) });
-  });
-  v1.get('/jobs/:jobId', async (req, res) => {
-    if (!/^job_[0-9a-f]{20}$/.test(req.params.jobId)) throw new AppError('NOT_FOUND', `no job ${req.params.jobId}`);
-    res.json(await deps.jobs.get(req.params.jobId));
-  });
-  v1.delete('/jobs/:jobId', async (req, res) => {
-    if (!/^job_[0-9a-f]{20}$/.test(req.params.jobId)) throw new AppError('NOT_FOUND', `no job ${req.params.jobId}`);
-    await deps.jobs.cancel(req.params.jobId);
-    res.status(202).json({ jobId: req.params.jobId, status: 'cancelling' });
-  });
-
-  v1.post('/search', async (req: Request, res: Response) => {
-    const started = performance.now();
+  v1.post('/search', requireScope('query'), limit('query'), async (req: Request, res: Response) => {
     const body = SearchRequest.parse(req.body);
     const principal = principalOf(res);
+    const note = auditNote(res);
+    note.questionHmac = deps.audit.hashQuestion(body.query);
+    note.k = body.k;
     const { hits, timings } = await deps.search.search(body.query, body.k, principal);
     deps.metrics.queryStage.observe({ stage: 'embed' }, timings.embedMs / 1000);
     deps.metrics.queryStage.observe({ stage: 'retrieve' }, timings.retrieveMs / 1000);
@@ -149,28 +158,31 @@ export function createApp(deps: AppDeps): express.Express {
       chunkId: h.id,
       documentId: h.payload.documentId,
       title: h.payload.title,
-      source: h.payload.source,
+      source: sourceView(h.payload.source, principal),
       page: h.payload.page,
       start: h.payload.start,
       end: h.payload.end,
       text: h.payload.text,
       score: h.score,
     }));
-    res.json({ hits: out });
+    note.documentIds = out.map((h) => h.documentId);
     deps.metrics.audited.inc({ route: 'search' });
-    await deps.audit({
-      route: 'search',
-      user: principal.user,
-      questionSha256: hashQuestion(body.query),
-      k: body.k,
-      documentIds: [...new Set(out.map((h) => h.documentId))],
-      status: 200,
-      ms: Math.round(performance.now() - started),
-    });
+    res.json({ hits: out });
   });
 
-  v1.use(createDocumentRouter(deps.documents));
-  v1.use(createQueryRouter({ ...deps.query, search: deps.search, audit: deps.audit, metrics: deps.metrics, logger: deps.logger }));
+  v1.use('/documents', limit('query'));
+  v1.use(createDocumentRouter({ ...deps.documents, sourceView }));
+  v1.use(['/query', '/chat/completions', '/models'], requireScope('query'), limit('query'));
+  v1.use(
+    createQueryRouter({
+      ...deps.query,
+      search: deps.search,
+      audit: deps.audit,
+      metrics: deps.metrics,
+      logger: deps.logger,
+      sourceView,
+    }),
+  );
 
   app.use('/v1', v1);
   app.use(notFound);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request, Response, Router } from 'express';
 import { AppError } from '../errors.js';
 import type { GeneratedAnswer } from '../generate/port.js';
-import { answerForResponse, citationOut, failureStatus, startQuery, streamError, type QueryRouteDeps } from './query-run.js';
+import { answerForResponse, failureStatus, startQuery, streamError, type QueryRouteDeps, type QueryRun } from './query-run.js';
 import { ChatCompletionRequest, type ChatCompletionRequestT } from './schemas.js';
 import { openSse } from './sse.js';
 
@@ -34,14 +34,14 @@ export function questionOf(messages: ChatCompletionRequestT['messages']): string
   return question;
 }
 
-function completion(id: string, created: number, model: string, answer: GeneratedAnswer) {
+function completion(run: QueryRun, id: string, created: number, model: string, answer: GeneratedAnswer) {
   return {
     id,
     object: 'chat.completion' as const,
     created,
     model,
     choices: [{ index: 0, message: { role: 'assistant' as const, content: answer.answer, refusal: null }, finish_reason: 'stop' as const, logprobs: null }],
-    citations: answer.citations.map(citationOut),
+    citations: answer.citations.map(run.cite),
   };
 }
 
@@ -60,7 +60,7 @@ export function registerChatCompletions(router: Router, deps: QueryRouteDeps, mo
     if (!body.stream) {
       const answer = await answerForResponse(run);
       if (!answer) return;
-      res.json(completion(id, created, modelId, answer));
+      res.json(completion(run, id, created, modelId, answer));
       await run.finish(200);
       return;
     }
@@ -71,7 +71,7 @@ export function registerChatCompletions(router: Router, deps: QueryRouteDeps, mo
       sse.data(chunk(id, created, modelId, { role: 'assistant', content: '' }, null));
       const answer = await run.answer();
       sse.data(chunk(id, created, modelId, { content: answer.answer }, null));
-      sse.data(chunk(id, created, modelId, {}, 'stop', { citations: answer.citations.map(citationOut) }));
+      sse.data(chunk(id, created, modelId, {}, 'stop', { citations: answer.citations.map(run.cite) }));
       sse.data('[DONE]');
       await run.finish(200);
     } catch (err) {

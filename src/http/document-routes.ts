@@ -3,14 +3,18 @@ import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { AppError } from '../errors.js';
 import type { VectorIndex } from '../index/port.js';
-import { listDocuments } from '../query/documents.js';
-import type { Principal } from './auth.js';
+import { listDocuments, type DocumentSummary } from '../query/documents.js';
+import { auditNote } from './gateway/audit-trail.js';
+import { requireScope } from './gateway/authenticate.js';
+import { holdsAll, isAdmin, type Principal } from './gateway/principal.js';
 
 export interface DocumentRoutesDeps {
   index: VectorIndex & { refresh?: () => Promise<void> };
   collection: () => Promise<string>;
   client: Client;
   taskQueue: string;
+  /** How a source path is shown to this caller (absolute server paths only to admins). */
+  sourceView?: (source: string, principal: Principal) => string;
 }
 
 const DOC_ID = /^doc_[0-9a-f]{24}$/;
@@ -19,30 +23,53 @@ function principalOf(res: Response): Principal {
   return res.locals.principal as Principal;
 }
 
+/**
+ * A document may be deleted by an admin, or by its owner while they still hold every group of its
+ * ACL. Seeing a document (a public one, say) is not enough to delete it.
+ */
+export function mayDelete(principal: Principal, doc: Pick<DocumentSummary, 'acl' | 'owner'>): boolean {
+  if (isAdmin(principal)) return true;
+  return doc.owner === principal.user && holdsAll(principal, doc.acl);
+}
+
 /** GET /documents, GET /documents/:id, DELETE /documents/:id (a workflow that removes and verifies). */
 export function createDocumentRouter(deps: DocumentRoutesDeps): Router {
   const router = Router();
+  const view = (res: Response, doc: DocumentSummary): DocumentSummary => {
+    const principal = principalOf(res);
+    const out = { ...doc, source: deps.sourceView ? deps.sourceView(doc.source, principal) : doc.source };
+    return out;
+  };
   const find = async (res: Response, id: string) => {
     if (!DOC_ID.test(id)) throw new AppError('NOT_FOUND', `no document ${id}`);
     await deps.index.refresh?.();
+    // The caller's groups filter inside the index query: a document they may not read is "not found".
     const [doc] = await listDocuments(deps.index, await deps.collection(), principalOf(res), id);
     if (!doc) throw new AppError('NOT_FOUND', `no document ${id}`);
     return doc;
   };
 
-  router.get('/documents', async (_req, res) => {
+  router.get('/documents', requireScope('query'), async (_req, res) => {
     await deps.index.refresh?.();
     const documents = await listDocuments(deps.index, await deps.collection(), principalOf(res));
-    res.json({ documents });
+    auditNote(res).documentIds = documents.map((d) => d.documentId);
+    res.json({ documents: documents.map((d) => view(res, d)) });
   });
 
-  router.get('/documents/:documentId', async (req, res) => {
-    res.json(await find(res, req.params.documentId));
+  router.get('/documents/:documentId', requireScope('query'), async (req, res) => {
+    const doc = await find(res, String(req.params.documentId));
+    auditNote(res).documentIds = [doc.documentId];
+    res.json(view(res, doc));
   });
 
-  router.delete('/documents/:documentId', async (req, res) => {
-    // Only someone who can see a document may delete it.
-    const doc = await find(res, req.params.documentId);
+  router.delete('/documents/:documentId', requireScope('ingest'), async (req, res) => {
+    const doc = await find(res, String(req.params.documentId));
+    const note = auditNote(res);
+    note.documentIds = [doc.documentId];
+    if (!mayDelete(principalOf(res), doc)) {
+      note.outcome = 'denied';
+      throw new AppError('FORBIDDEN', 'only an admin, or the owner holding every group of its ACL, may delete this document');
+    }
     const handle = await deps.client.workflow.start('deleteDocument', {
       workflowId: `delete-${doc.documentId}`,
       taskQueue: deps.taskQueue,
@@ -51,6 +78,7 @@ export function createDocumentRouter(deps: DocumentRoutesDeps): Router {
     });
     const result = await handle.result();
     await deps.index.refresh?.();
+    note.outcome = 'deleted';
     res.json(result);
   });
   return router;

@@ -3,7 +3,7 @@ import { AppError } from '../errors.js';
 import type { Answerer } from '../generate/answer.js';
 import type { GeneratedAnswer } from '../generate/port.js';
 import { registerChatCompletions } from './chat-completions.js';
-import { answerForResponse, citationOut, failureStatus, startQuery, streamError, type QueryDefaults, type QueryRouteDeps } from './query-run.js';
+import { answerForResponse, failureStatus, startQuery, streamError, type QueryDefaults, type QueryRouteDeps, type QueryRun } from './query-run.js';
 import { QueryRequest } from './schemas.js';
 import { openSse } from './sse.js';
 
@@ -20,8 +20,8 @@ export const DEFAULT_QUERY_K = 8;
 /** The model id the OpenAI-compatible facade serves: retrieval + verified answers as one "model". */
 export const SRAG_MODEL_ID = 'srag';
 
-function answerBody(answer: GeneratedAnswer, retrieval: string) {
-  return { answer: answer.answer, citations: answer.citations.map(citationOut), mode: answer.mode, retrieval };
+function answerBody(run: QueryRun, answer: GeneratedAnswer) {
+  return { answer: answer.answer, citations: answer.citations.map(run.cite), mode: answer.mode, retrieval: run.retrieval };
 }
 
 /**
@@ -41,7 +41,7 @@ export function createQueryRouter(input: Omit<QueryRouteDeps, 'defaults'> & Quer
     if (!body.stream) {
       const answer = await answerForResponse(run);
       if (!answer) return;
-      res.json(answerBody(answer, run.retrieval));
+      res.json(answerBody(run, answer));
       await run.finish(200);
       return;
     }
@@ -51,11 +51,11 @@ export function createQueryRouter(input: Omit<QueryRouteDeps, 'defaults'> & Quer
       for await (const event of run.stream()) {
         if (sse.closed) break;
         if (event.type === 'token') sse.event('token', { text: event.text });
-        else if (event.type === 'replace') sse.event('replace', { answer: event.answer.answer, citations: event.answer.citations.map(citationOut) });
+        else if (event.type === 'replace') sse.event('replace', { answer: event.answer.answer, citations: event.answer.citations.map(run.cite) });
         else {
           // Citations only ever leave after the answerer verified the final answer.
-          for (const c of event.answer.citations) sse.event('citation', citationOut(c));
-          sse.event('done', answerBody(event.answer, run.retrieval));
+          for (const c of event.answer.citations) sse.event('citation', run.cite(c));
+          sse.event('done', answerBody(run, event.answer));
         }
       }
       await run.finish(sse.closed && run.signal.aborted ? 499 : 200);

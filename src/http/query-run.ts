@@ -4,11 +4,11 @@ import { isAppError } from '../errors.js';
 import type { Answerer } from '../generate/answer.js';
 import { notFoundAnswer } from '../generate/extractive.js';
 import type { AnswerEvent, GeneratedAnswer } from '../generate/port.js';
-import { hashQuestion, type AuditSink } from '../obs/audit.js';
 import type { Logger } from '../obs/logger.js';
 import type { Metrics } from '../obs/metrics.js';
 import type { RetrievedPoint, SearchMode, SearchService } from '../query/search.js';
-import type { Principal } from './auth.js';
+import { auditNote } from './gateway/audit-trail.js';
+import type { Principal } from './gateway/principal.js';
 import type { CitationOutT } from './schemas.js';
 
 /**
@@ -27,7 +27,10 @@ export interface QueryDefaults {
 export interface QueryRouteDeps {
   search: SearchService;
   answerer: Answerer;
-  audit: AuditSink;
+  /** Keyed question hash for the audit record (the question itself is never kept). */
+  audit: { hashQuestion(question: string): string };
+  /** How a source path is shown to this caller (absolute server paths only to admins). */
+  sourceView?: (source: string, principal: Principal) => string;
   metrics: Metrics;
   logger: Logger;
   defaults: QueryDefaults;
@@ -39,8 +42,10 @@ export interface QueryRun {
   signal: AbortSignal;
   answer(): Promise<GeneratedAnswer>;
   stream(): AsyncIterable<AnswerEvent>;
-  /** Records the outcome once (audit + metrics); later calls are ignored. */
+  /** Records the outcome once (metrics; the audit record is written by the trail); later calls are ignored. */
   finish(status: number): Promise<void>;
+  /** A citation as this caller may see it. */
+  cite(c: Citation): CitationOutT;
 }
 
 export function citationOut(c: Citation): CitationOutT {
@@ -89,25 +94,22 @@ export async function startQuery(
 
   let hits: RetrievedPoint[] = [];
   let finished = false;
+  const note = auditNote(res);
+  note.questionHmac = deps.audit.hashQuestion(input.question);
+  note.k = input.k;
   const finish = async (status: number) => {
     if (finished) return;
     finished = true;
     deps.metrics.audited.inc({ route });
-    await deps.audit({
-      route,
-      user: principal.user,
-      questionSha256: hashQuestion(input.question),
-      k: input.k,
-      // The documents whose text the answer could draw on, not only the ones it cites.
-      documentIds: [...new Set(hits.map((h) => h.payload.documentId))],
-      status,
-      ms: Math.round(performance.now() - started),
-    });
+    note.detail = { ...note.detail, answerStatus: status, answerMs: Math.round(performance.now() - started) };
   };
+  const view = deps.sourceView ?? ((s: string) => s);
 
   try {
     const result = await deps.search.search(input.question, input.k, principal, { mode: input.mode });
     hits = result.hits;
+    // The documents whose text the answer could draw on, not only the ones it cites.
+    note.documentIds = [...new Set(hits.map((h) => h.payload.documentId))];
     deps.metrics.queryStage.observe({ stage: 'embed' }, result.timings.embedMs / 1000);
     deps.metrics.queryStage.observe({ stage: 'retrieve' }, result.timings.retrieveMs / 1000);
   } catch (err) {
@@ -123,6 +125,7 @@ export async function startQuery(
     retrieval: input.mode ?? deps.search.mode,
     signal: controller.signal,
     finish,
+    cite: (c) => ({ ...citationOut(c), source: view(c.source, principal) }),
     async answer() {
       // Nothing retrieved: nothing to ask a model about.
       if (chunks.length === 0) return notFoundAnswer();

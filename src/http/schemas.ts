@@ -13,7 +13,14 @@ export const SourceInput = z.union([
 export const AclInput = z.array(z.string().trim().min(1).max(200).regex(/^[^,\s]+$/)).max(100);
 
 export const IngestRequest = z
-  .object({ sources: z.array(SourceInput).min(1).max(100_000), acl: AclInput.optional() })
+  .object({
+    sources: z.array(SourceInput).min(1).max(100_000),
+    acl: AclInput.optional(),
+    /** Admin only: re-ingest documents with a different ACL than they have. */
+    replaceAcl: z.boolean().optional(),
+    /** PII handling for this job; the server's policy is the least it gets. */
+    pii: z.enum(['off', 'flag', 'redact']).optional(),
+  })
   .strict();
 
 export const IngestAccepted = z.object({ jobId: z.string(), sources: z.number().int() });
@@ -26,6 +33,7 @@ export const JobReport = z.object({
   chunks: z.number(),
   errors: z.array(z.object({ source: z.string(), code: z.string(), message: z.string() })),
   errorsDropped: z.number(),
+  pii: z.record(z.string(), z.number()).optional(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
 });

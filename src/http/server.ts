@@ -6,7 +6,7 @@ import type { PipelineRef } from '../domain/ingest.js';
 import type { Embedder } from '../embed/port.js';
 import { ConfigError } from '../errors.js';
 import type { VectorIndex } from '../index/port.js';
-import { createFileAuditSink } from '../obs/audit.js';
+import { openAuditLog } from '../obs/audit.js';
 import type { Logger } from '../obs/logger.js';
 import { createMetrics } from '../obs/metrics.js';
 import { createAnswerer, type Answerer } from '../generate/answer.js';
@@ -18,7 +18,10 @@ import { createSearchService } from '../query/search.js';
 import type { BlobStore } from '../store/port.js';
 import { createJobService } from '../temporal/jobs.js';
 import { createApp, type ReadinessCheck } from './app.js';
-import { parseApiTokens } from './auth.js';
+import { createJwtVerifier } from './gateway/jwt.js';
+import { openKeyStore } from './gateway/keys.js';
+import { createRateLimits } from './gateway/rate-limit.js';
+import { parseApiTokens } from './gateway/tokens.js';
 
 export interface ApiParts {
   config: Config;
@@ -51,13 +54,51 @@ export function buildAnswerer(config: Config, logger: Logger): { answerer: Answe
   return { answerer: createAnswerer({ generator, extractive, logger }), generator: generator.name };
 }
 
-/** Wires the API over live parts and listens. Refuses to expose the API without credentials. */
-export async function startApi(parts: ApiParts): Promise<{ server: Server; url: string }> {
-  const { config, logger } = parts;
+export function keysFile(config: Config): string {
+  return join(config.dataDir, 'keys.json');
+}
+
+/**
+ * Whether any credential is configured (static tokens, an active API key, a JWT issuer). Without one,
+ * the API serves the local operator and must stay on loopback. Called before anything starts, so a
+ * refused configuration leaves nothing running.
+ */
+export async function assertSafeExposure(config: Config): Promise<{ credentials: boolean }> {
   const tokens = parseApiTokens(config.http.apiTokens);
-  if (!isLoopbackHost(config.http.host) && tokens.size === 0) {
-    throw new ConfigError(`SRAG_HOST=${config.http.host} exposes the API: set SRAG_API_TOKENS so every request is authenticated`);
+  const keys = await openKeyStore(keysFile(config));
+  const credentials = tokens.size > 0 || keys.size() > 0 || config.jwt !== undefined;
+  if (!isLoopbackHost(config.http.host) && !credentials) {
+    throw new ConfigError(
+      `SRAG_HOST=${config.http.host} exposes the API: create an API key (srag keys create), set SRAG_API_TOKENS or configure SRAG_JWT_* first`,
+    );
   }
+  return { credentials };
+}
+
+/** Readiness without work per call: each check runs at most once per `ttlMs`, concurrent callers share it. */
+export function cachedChecks(run: () => Promise<Record<string, ReadinessCheck>>, ttlMs: number): () => Promise<Record<string, ReadinessCheck>> {
+  let last: { at: number; value: Promise<Record<string, ReadinessCheck>> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!last || now - last.at > ttlMs) last = { at: now, value: run() };
+    return last.value;
+  };
+}
+
+/** Wires the API over live parts and listens. Refuses to expose the API without credentials. */
+export async function startApi(parts: ApiParts): Promise<{ server: Server; url: string; close: () => Promise<void> }> {
+  const { config, logger } = parts;
+  const { credentials } = await assertSafeExposure(config);
+  const tokens = parseApiTokens(config.http.apiTokens);
+  const keys = await openKeyStore(keysFile(config));
+  const jwt = config.jwt ? createJwtVerifier(config.jwt) : undefined;
+  const audit = await openAuditLog({ dir: join(config.dataDir, 'audit'), rotateBytes: config.audit.rotateBytes });
+  // The model answered once at start-up: a loaded ONNX session does not go away, so no inference per probe.
+  let modelOk: Promise<ReadinessCheck> | undefined;
+  const modelCheck = () => (modelOk ??= timed(() => parts.embedder.embedQuery('readiness')).then((r) => {
+    if (!r.ok) modelOk = undefined;
+    return r;
+  }));
   const alias = config.collectionPrefix;
   const servedCollection = async () => (await parts.index.getAlias(alias)) ?? parts.pipeline.collection;
   const { answerer, generator } = buildAnswerer(config, logger);
@@ -81,19 +122,32 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
       lexical,
     }),
     query: { answerer, defaults: { generator } },
-    readiness: async () => ({
-      temporal: await timed(() => parts.client.workflowService.getSystemInfo({})),
-      index: await timed(() => parts.index.listCollections()),
-      model: await timed(() => parts.embedder.embedQuery('readiness')),
-      ...parts.extraChecks?.(),
-    }),
-    tokens,
-    audit: createFileAuditSink(join(config.dataDir, 'audit', 'queries.jsonl')),
+    readiness: cachedChecks(
+      async () => ({
+        temporal: await timed(() => parts.client.workflowService.getSystemInfo({})),
+        index: await timed(() => parts.index.listCollections()),
+        model: await modelCheck(),
+        ...parts.extraChecks?.(),
+      }),
+      5000,
+    ),
+    auth: { tokens, keys, jwt },
+    rateLimits: createRateLimits(config.rateLimits),
+    audit,
     metrics: createMetrics(),
     logger,
-    limits: { maxFileBytes: config.limits.maxFileBytes, maxJsonBytes: config.http.maxJsonBytes, maxFiles: 1000 },
-    pathRoots: config.http.ingestRoots ?? (tokens.size === 0 && isLoopbackHost(config.http.host) ? ["/"] : []),
+    limits: {
+      maxFileBytes: config.limits.maxFileBytes,
+      maxJsonBytes: config.http.maxJsonBytes,
+      maxFiles: 1000,
+      maxUploadBytes: config.http.maxUploadBytes,
+    },
+    // Server-side paths: the operator's own machine may name any; once credentials exist, only the
+    // roots the operator configured.
+    pathRoots: config.http.ingestRoots ?? (!credentials && isLoopbackHost(config.http.host) ? ['/'] : []),
     cwd: process.cwd(),
+    allowedHosts: config.http.allowedHosts,
+    piiDefault: config.pii.policy,
   });
   const server = await new Promise<Server>((resolveListen, reject) => {
     const s = app.listen(config.http.port, config.http.host, () => resolveListen(s));
@@ -101,5 +155,10 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
-  return { server, url: `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}` };
+  const close = async () => {
+    await new Promise<void>((r) => server.close(() => r()));
+    server.closeAllConnections();
+    await audit.close();
+  };
+  return { server, url: `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`, close };
 }

@@ -19,7 +19,7 @@ export function openSse(res: Response, opts: { keepAliveMs?: number } = {}): Sse
   res.status(200);
   res.set({
     'Content-Type': 'text/event-stream; charset=utf-8',
-    'Cache-Control': 'no-cache, no-transform',
+    'Cache-Control': 'no-store, no-transform',
     Connection: 'keep-alive',
     'X-Accel-Buffering': 'no',
   });

@@ -1,9 +1,12 @@
 import { chunkDocument } from '../domain/chunker.js';
 import { chunkId, documentIdFor, sha256Hex } from '../domain/ids.js';
 import {
+  LEGACY_POLICY,
   MAX_ERRORS_KEPT,
   type ChunkBatchRef,
   type IngestError,
+  type IngestPolicy,
+  type PiiPolicy,
   type PipelineRef,
   type PreparedSource,
   type StagedSource,
@@ -13,6 +16,7 @@ import type { TokenCounter } from '../embed/port.js';
 import { DocumentError } from '../errors.js';
 import type { VectorIndex } from '../index/port.js';
 import type { BlobStore } from '../store/port.js';
+import { canWriteDocument, existingDocuments, verdictMessage } from './rights.js';
 
 /** Chunks per stored batch: one embed activity and one index activity each. */
 export const BATCH_CHUNKS = 256;
@@ -76,6 +80,12 @@ export interface PrepareDeps {
   index: VectorIndex;
   counter: TokenCounter;
   parse: (bytes: Uint8Array, filename: string) => Promise<ParseResult>;
+  /** PII policy applied to extracted text before chunking; absent: no detection. */
+  pii?: (doc: ParsedDocument, policy: PiiPolicy) => { doc: ParsedDocument; counts: Record<string, number> };
+}
+
+function addCounts(into: Record<string, number>, add: Record<string, number>): void {
+  for (const [k, v] of Object.entries(add)) into[k] = (into[k] ?? 0) + v;
 }
 
 /** Ids already in the index, asked in slices so a large corpus is one round trip per thousand. */
@@ -97,15 +107,33 @@ export async function prepareStagedSource(
   staged: StagedSource,
   acl: string[],
   pipeline: PipelineRef,
+  policy: IngestPolicy = LEGACY_POLICY,
+  jobId = 'job',
 ): Promise<PreparedSource> {
   const bytes = await deps.store.get(deps.store.contentKey(staged.hash));
   const parsed = await deps.parse(bytes, staged.name);
   const errors: IngestError[] = [];
   const units = unitsOf(parsed, staged, errors);
   const counts = { total: units.length + errors.length, done: 0, failed: errors.length, skipped: 0 };
+  const pii: Record<string, number> = {};
 
+  const existing = await existingDocuments(deps.index, pipeline.collection, units.map((u) => u.documentId));
   const pending: StoredPoint[][] = [];
   for (const unit of units) {
+    const current = existing.get(unit.documentId);
+    const verdict = canWriteDocument(policy, current, acl);
+    if (!verdict.ok) {
+      if (parsed.kind === 'document') throw new DocumentError('FORBIDDEN', verdictMessage(verdict.reason));
+      counts.failed += 1;
+      errors.push({ source: unit.label, code: 'FORBIDDEN', message: verdictMessage(verdict.reason) });
+      continue;
+    }
+    if (deps.pii && policy.pii !== 'off') {
+      const applied = deps.pii(unit.doc, policy.pii);
+      unit.doc = applied.doc;
+      addCounts(pii, applied.counts);
+    }
+    const owner = current?.owner ?? policy.owner.user;
     const drafts = chunkDocument(unit.doc, pipeline.chunk, deps.counter);
     if (drafts.length === 0) {
       if (parsed.kind === 'document') throw new DocumentError('NO_TEXT', `${staged.name} has no text to index`);
@@ -131,6 +159,7 @@ export async function prepareStagedSource(
           type: unit.doc.type,
           acl,
           externalId: unit.externalId,
+          owner,
         },
       })),
     );
@@ -142,7 +171,8 @@ export async function prepareStagedSource(
   let completed = 0;
   const flush = async () => {
     if (current.length === 0) return;
-    const key = `batches/${pipeline.version}/${staged.hash}/${batches.length}.json`;
+    // Keyed by job and source, not by content: identical bytes from two sources are two documents.
+    const key = `batches/${pipeline.version}/${jobId}/${sha256Hex(staged.sourceKey).slice(0, 32)}/${batches.length}.json`;
     const body: StoredBatch = { points: current, documentsCompleted: completed };
     await deps.store.put(key, JSON.stringify(body));
     batches.push({ key, chunks: current.length, documentsCompleted: completed });
@@ -165,8 +195,12 @@ export async function prepareStagedSource(
     completed += 1;
   }
   await flush();
+  // A document whose last chunk filled a batch exactly completes with that batch.
+  if (completed > 0 && batches.length > 0) batches[batches.length - 1].documentsCompleted += completed;
   const kept = errors.slice(0, MAX_ERRORS_KEPT);
-  return { documents: counts, errors: kept, errorsDropped: errors.length - kept.length, batches };
+  const out: PreparedSource = { documents: counts, errors: kept, errorsDropped: errors.length - kept.length, batches };
+  if (Object.keys(pii).length > 0) out.pii = pii;
+  return out;
 }
 
 function aclEqual(a: string[] | undefined, b: string[]): boolean {

@@ -5,6 +5,8 @@ export interface Metrics {
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   queryStage: Histogram<'stage'>;
   audited: Counter<'route'>;
+  authFailures: Counter;
+  rateLimited: Counter<'budget'>;
 }
 
 /** One registry per app instance (no global state), Prometheus text on /metrics. */
@@ -28,5 +30,7 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
       registers: [registry],
     }),
     audited: new Counter({ name: 'srag_audited_requests_total', help: 'Audited requests', labelNames: ['route'], registers: [registry] }),
+    authFailures: new Counter({ name: 'srag_auth_failures_total', help: 'Requests refused for a missing or invalid credential', registers: [registry] }),
+    rateLimited: new Counter({ name: 'srag_rate_limited_total', help: 'Requests refused by a rate limit', labelNames: ['budget'], registers: [registry] }),
   };
 }

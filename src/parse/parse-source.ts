@@ -20,8 +20,8 @@ export interface ParseSourceOptions {
   /** Wall-clock limit for one PDF; default 60 s. Other formats parse in linear time. */
   timeoutMs?: number;
   /**
-   * Reusable PDF worker threads (see createPdfExtractor). Without one, each PDF starts and stops its
-   * own thread, which costs a few hundred ms.
+   * Reusable PDF parser processes (see createPdfExtractor). Without one, each PDF starts and stops its
+   * own process, which costs a few hundred ms.
    */
   pdfExtractor?: PdfExtractor;
 }

@@ -1,11 +1,12 @@
 /**
- * PdfExtractor: runs pdf.js in worker threads. Starting a thread and loading pdf.js costs a few hundred
- * ms, so long-lived callers (ingest workers) create one extractor, reuse its threads and close() it at
- * shutdown. A thread that timed out or crashed is discarded and replaced on demand.
+ * PdfExtractor: runs pdf.js in child processes, each held under a memory cap. Starting a process and
+ * loading pdf.js costs a few hundred ms, so long-lived callers (ingest workers) create one extractor,
+ * reuse its processes and close() it at shutdown. A process that timed out, crashed or went over the
+ * cap is killed and replaced on demand, and so is one that stays large after a parse.
  */
-import { PdfThread, type PdfRawText } from './pdf-thread.js';
+import { PdfProcess, type PdfRawText } from './pdf-process.js';
 
-export type { PdfRawText } from './pdf-thread.js';
+export type { PdfRawText } from './pdf-process.js';
 
 export interface PdfExtractor {
   extract(bytes: Uint8Array, opts: { maxPages: number; timeoutMs: number }): Promise<PdfRawText>;
@@ -13,67 +14,76 @@ export interface PdfExtractor {
 }
 
 export interface PdfExtractorOptions {
-  /** Threads parsing at once; further calls wait for a free one. Default 1. */
+  /** Processes parsing at once; further calls wait for a free one. Default 1. */
   threads?: number;
-  /** Heap limit of each thread; a PDF that needs more fails as CORRUPT. Default 1024 MB. */
-  maxHeapMb?: number;
+  /**
+   * Memory cap of each parser process (resident set, ArrayBuffers included). A PDF that needs more
+   * fails alone as RESOURCE_LIMIT. An idle parser takes ~100 MB, so caps far below 256 MB fail every
+   * file. Default 768 MB (config `limits.parseMaxBytes`).
+   */
+  maxBytes?: number;
+  /**
+   * A process whose RSS after a parse is above this is retired rather than reused: the next file
+   * would have little room left, and an idle parser should not sit on memory a big file left behind.
+   * Default half of maxBytes.
+   */
+  retireAboveBytes?: number;
 }
 
+export const DEFAULT_PARSE_MAX_BYTES = 768 * 1024 * 1024;
+
 export function createPdfExtractor(options: PdfExtractorOptions = {}): PdfExtractor {
-  const maxThreads = Math.max(1, options.threads ?? 1);
-  const maxHeapMb = options.maxHeapMb ?? 1024;
-  const idle: PdfThread[] = [];
-  const waiting: Array<{ resolve: (thread: PdfThread) => void; reject: (err: Error) => void }> = [];
+  const maxProcesses = Math.max(1, options.threads ?? 1);
+  const maxBytes = options.maxBytes ?? DEFAULT_PARSE_MAX_BYTES;
+  const retireAbove = options.retireAboveBytes ?? maxBytes / 2;
+  const idle: PdfProcess[] = [];
+  const waiting: Array<{ resolve: (proc: PdfProcess) => void; reject: (err: Error) => void }> = [];
   let live = 0;
   let closed = false;
 
-  const spawn = (): PdfThread => {
+  const spawn = (): PdfProcess => {
     live++;
-    return new PdfThread(maxHeapMb);
+    return new PdfProcess(maxBytes);
   };
 
-  const acquire = (): Promise<PdfThread> => {
+  const acquire = (): Promise<PdfProcess> => {
     while (idle.length > 0) {
-      const thread = idle.pop() as PdfThread;
-      if (thread.alive) return Promise.resolve(thread);
+      const proc = idle.pop() as PdfProcess;
+      if (proc.alive) return Promise.resolve(proc);
       live--;
     }
-    if (live < maxThreads) return Promise.resolve(spawn());
+    if (live < maxProcesses) return Promise.resolve(spawn());
     return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
   };
 
-  const release = (thread: PdfThread): void => {
-    if (closed) {
+  const release = (proc: PdfProcess): void => {
+    if (closed || !proc.alive || proc.lastRss > retireAbove) {
       live--;
-      void thread.terminate();
-      return;
-    }
-    if (!thread.alive) {
-      live--;
-      waiting.shift()?.resolve(spawn());
+      void proc.terminate();
+      if (!closed) waiting.shift()?.resolve(spawn());
       return;
     }
     const next = waiting.shift();
-    if (next) next.resolve(thread);
-    else idle.push(thread);
+    if (next) next.resolve(proc);
+    else idle.push(proc);
   };
 
   return {
     async extract(bytes, opts) {
       if (closed) throw new Error('PDF extractor is closed');
-      const thread = await acquire();
+      const proc = await acquire();
       try {
-        return await thread.run(bytes, opts);
+        return await proc.run(bytes, opts);
       } finally {
-        release(thread);
+        release(proc);
       }
     },
     async close() {
       closed = true;
       for (const w of waiting.splice(0)) w.reject(new Error('PDF extractor is closed'));
-      const threads = idle.splice(0);
-      live -= threads.length;
-      await Promise.all(threads.map((t) => t.terminate()));
+      const procs = idle.splice(0);
+      live -= procs.length;
+      await Promise.all(procs.map((p) => p.terminate()));
     },
   };
 }

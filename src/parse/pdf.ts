@@ -1,4 +1,4 @@
-/** PDF -> ParsedDocument: text per page (pdf.js in a worker thread), page spans, metadata title. */
+/** PDF -> ParsedDocument: text per page (pdf.js in a capped child process), page spans, metadata title. */
 import type { ParsedDocument } from '../domain/types.js';
 import { DocumentError } from '../errors.js';
 import type { PdfExtractor } from './pdf-extractor.js';

@@ -12,6 +12,7 @@ export interface DocumentSummary {
   pages?: number;
   acl: string[];
   externalId?: string;
+  owner?: string;
 }
 
 /** The document catalog is derived from the index itself: every indexed document, grouped from its chunks. */
@@ -21,7 +22,7 @@ export async function listDocuments(index: VectorIndex, collection: string, view
   await index.scroll(collection, filter, (_id, p) => {
     let d = docs.get(p.documentId);
     if (!d) {
-      d = { documentId: p.documentId, title: p.title, source: p.source, type: p.type, contentHash: p.contentHash, chunks: 0, acl: p.acl, externalId: p.externalId };
+      d = { documentId: p.documentId, title: p.title, source: p.source, type: p.type, contentHash: p.contentHash, chunks: 0, acl: p.acl, externalId: p.externalId, owner: p.owner };
       docs.set(p.documentId, d);
     }
     d.chunks += 1;

@@ -74,6 +74,11 @@ export function fuseHits(dense: readonly ScoredPoint[], sparse: readonly ScoredP
     });
 }
 
+/** The score a hit at 0-based `rank` gets when only its rank may be shown (same shape as RRF). */
+export function rankScore(rank: number): number {
+  return 1 / (60 + rank + 1);
+}
+
 export function createSearchService(deps: SearchDeps): SearchService {
   const mode = deps.mode ?? (deps.lexical ? 'hybrid' : 'dense');
   if (mode !== 'dense' && !deps.lexical) throw new ConfigError(`search mode ${mode} needs a lexical index`);
@@ -102,7 +107,13 @@ export function createSearchService(deps: SearchDeps): SearchService {
       if (use === 'dense') {
         hits = (await deps.index.search(collection, vector!, k, filter)).map((h) => ({ ...h, denseScore: h.score }));
       } else if (use === 'bm25') {
-        hits = (await (await lexicalFor(collection)).search(query, k, filter)).map((h) => ({ ...h, bm25Score: h.score }));
+        // Raw BM25 depends on corpus statistics (IDF) that include documents the viewer cannot see:
+        // a rank-based score leaks nothing about them. The raw score stays internal (bm25Score).
+        hits = (await (await lexicalFor(collection)).search(query, k, filter)).map((h, rank) => ({
+          ...h,
+          score: rankScore(rank),
+          bm25Score: h.score,
+        }));
       } else {
         const n = Math.max(k * depth.factor, depth.min);
         const lexical = await lexicalFor(collection);

@@ -1,13 +1,74 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { AppError } from '../errors.js';
-import { fsyncDir, isTempName, removeQuietly, tempPathIn, writeFileAtomic } from './atomic.js';
+import { AppError, DocumentError } from '../errors.js';
+import { fsyncDir, isTempName, removeQuietly, tempPathIn } from './atomic.js';
 import { contentKeyFor, keySegments, prefixSegments } from './keys.js';
-import type { BlobStore } from './port.js';
+import type { BlobStore, ByteSource } from './port.js';
+
+// The store holds other people's documents: only the service account may read or list them,
+// whatever the umask says about the rest of the machine.
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
 
 function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+interface TempWrite {
+  tmp: string;
+  hash: string;
+  size: number;
+}
+
+/**
+ * Writes a stream to a fresh temp file in `dir`, hashing as it goes, and fsyncs it. Nothing is left
+ * behind on failure. Each chunk is written before the next is pulled, so memory stays at one chunk
+ * and a producer that reuses its buffer between chunks is safe.
+ */
+async function writeTemp(dir: string, hint: string, source: ByteSource | Iterable<Uint8Array>, maxBytes: number): Promise<TempWrite> {
+  await fsp.mkdir(dir, { recursive: true, mode: DIR_MODE });
+  const tmp = tempPathIn(dir, hint);
+  const hasher = createHash('sha256');
+  let size = 0;
+  let handle: fsp.FileHandle | undefined;
+  try {
+    handle = await fsp.open(tmp, 'wx', FILE_MODE);
+    for await (const chunk of source as AsyncIterable<Uint8Array | string> | Iterable<Uint8Array>) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+      size += bytes.byteLength;
+      if (size > maxBytes) {
+        throw new DocumentError('FILE_TOO_LARGE', `the content is larger than the limit of ${maxBytes} bytes`, { details: { maxBytes } });
+      }
+      hasher.update(bytes);
+      let written = 0;
+      while (written < bytes.byteLength) {
+        const { bytesWritten } = await handle.write(bytes, written, bytes.byteLength - written);
+        written += bytesWritten;
+      }
+    }
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    return { tmp, hash: hasher.digest('hex'), size };
+  } catch (err) {
+    await handle?.close().catch(() => undefined);
+    await removeQuietly(tmp);
+    throw err;
+  }
+}
+
+/** Renames a finished temp file over its target and makes the rename durable. */
+async function commit(tmp: string, target: string): Promise<void> {
+  const dir = path.dirname(target);
+  try {
+    await fsp.mkdir(dir, { recursive: true, mode: DIR_MODE });
+    await fsp.rename(tmp, target);
+  } catch (err) {
+    await removeQuietly(tmp);
+    throw err;
+  }
+  await fsyncDir(dir);
 }
 
 /**
@@ -65,62 +126,49 @@ export function createFsBlobStore(root: string): BlobStore {
     return keys.sort();
   }
 
+  async function put(key: string, data: Uint8Array | string): Promise<void> {
+    const target = fileFor(key);
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const { tmp } = await writeTemp(path.dirname(target), path.basename(target), [bytes], Infinity);
+    await commit(tmp, target);
+  }
+
   async function putContent(data: Uint8Array): Promise<{ hash: string; size: number }> {
     const hash = createHash('sha256').update(data).digest('hex');
     const key = contentKeyFor(hash);
     // Same hash, same bytes: an existing file is the value already. Concurrent writers of the same
     // content each rename a complete identical file, so the race is harmless.
-    if (!(await has(key))) await writeFileAtomic(fileFor(key), data);
+    if (!(await has(key))) await put(key, data);
     return { hash, size: data.byteLength };
   }
 
-  async function putFile(source: string): Promise<{ hash: string; size: number }> {
-    const sourcesDir = path.join(base, 'sources');
-    await fsp.mkdir(sourcesDir, { recursive: true });
+  async function putStream(stream: ByteSource, opts: { maxBytes?: number } = {}): Promise<{ hash: string; size: number }> {
     // The hash (and so the final directory) is known only at the end: stage in sources/, same filesystem.
-    const tmp = tempPathIn(sourcesDir, 'upload');
-    const hasher = createHash('sha256');
-    let size = 0;
+    const { tmp, hash, size } = await writeTemp(path.join(base, 'sources'), 'upload', stream, opts.maxBytes ?? Infinity);
+    const key = contentKeyFor(hash);
+    if (await has(key)) await removeQuietly(tmp);
+    else await commit(tmp, fileFor(key));
+    return { hash, size };
+  }
+
+  async function putFile(source: string): Promise<{ hash: string; size: number }> {
     let handle: fsp.FileHandle | undefined;
     try {
-      handle = await fsp.open(tmp, 'wx');
-      for await (const chunk of createReadStream(source, { highWaterMark: 1 << 20 })) {
-        const bytes = chunk as Buffer;
-        hasher.update(bytes);
-        size += bytes.byteLength;
-        let written = 0;
-        while (written < bytes.byteLength) {
-          const { bytesWritten } = await handle.write(bytes, written, bytes.byteLength - written);
-          written += bytesWritten;
-        }
-      }
-      await handle.sync();
-      await handle.close();
-      handle = undefined;
-      const hash = hasher.digest('hex');
-      const target = fileFor(contentKeyFor(hash));
-      if (await has(contentKeyFor(hash))) {
-        await removeQuietly(tmp);
-      } else {
-        await fsp.mkdir(path.dirname(target), { recursive: true });
-        await fsp.rename(tmp, target);
-        await fsyncDir(path.dirname(target));
-      }
-      return { hash, size };
+      handle = await fsp.open(source, 'r');
+      return await putStream(handle.createReadStream({ highWaterMark: 1 << 20, autoClose: false }));
     } catch (err) {
-      await handle?.close().catch(() => undefined);
-      await removeQuietly(tmp);
-      if (errno(err) === 'ENOENT' || errno(err) === 'EISDIR') {
+      // A directory opens fine on Linux and fails only on the first read: both mean "no such file".
+      if (errno(err) === 'ENOENT' || errno(err) === 'EISDIR' || errno(err) === 'ENOTDIR') {
         throw new AppError('NOT_FOUND', 'source file cannot be read', { cause: err, details: { path: source } });
       }
       throw err;
+    } finally {
+      await handle?.close().catch(() => undefined);
     }
   }
 
   return {
-    async put(key, data) {
-      await writeFileAtomic(fileFor(key), typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    },
+    put,
     get,
     tryGet,
     has,
@@ -129,6 +177,7 @@ export function createFsBlobStore(root: string): BlobStore {
     },
     list,
     putContent,
+    putStream,
     putFile,
     contentKey: contentKeyFor,
   };

@@ -1,8 +1,8 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
-import { writeManifest } from '../store/manifest.js';
+import { readManifestOwner, writeManifest } from '../store/manifest.js';
 import { sha256Hex } from '../domain/ids.js';
-import type { JobProgress, JobStatus, PipelineRef, SourceSpec } from '../domain/ingest.js';
+import type { IngestPolicy, JobProgress, JobStatus, PipelineRef, SourceSpec } from '../domain/ingest.js';
 import { AppError } from '../errors.js';
 import type { BlobStore } from '../store/port.js';
 
@@ -16,10 +16,24 @@ function sourceKey(s: SourceSpec): string {
   return s.kind === 'path' ? `path:${s.path}` : `stored:${s.sourceKey}:${s.hash}`;
 }
 
-/** Job id from the business key: the same sources, ACL and pipeline give the same job. */
-export function jobIdFor(sources: SourceSpec[], acl: string[], pipelineVersion: string): string {
-  const key = JSON.stringify({ s: sources.map(sourceKey).sort(), a: [...acl].sort(), p: pipelineVersion });
+/**
+ * Job id from the business key: the same submitter, sources, ACL, policy and pipeline give the same
+ * job. The submitter is part of it, so one user's job never joins (or reveals) another's.
+ */
+export function jobIdFor(sources: SourceSpec[], acl: string[], pipelineVersion: string, policy?: IngestPolicy): string {
+  const key = JSON.stringify({
+    s: sources.map(sourceKey).sort(),
+    a: [...acl].sort(),
+    p: pipelineVersion,
+    ...(policy ? { u: policy.owner.user, r: policy.replaceAcl, i: policy.pii } : {}),
+  });
   return `job_${sha256Hex(key).slice(0, 20)}`;
+}
+
+/** Who asks about jobs: a job belongs to its submitter; admins see all. */
+export interface JobViewer {
+  user: string;
+  admin: boolean;
 }
 
 const STATUS: Record<string, JobStatus> = {
@@ -40,10 +54,11 @@ export interface JobSummary {
 }
 
 export interface JobService {
-  submit(sources: SourceSpec[], acl: string[]): Promise<{ jobId: string }>;
-  get(jobId: string): Promise<JobProgress>;
-  list(limit: number): Promise<JobSummary[]>;
-  cancel(jobId: string): Promise<void>;
+  submit(sources: SourceSpec[], acl: string[], policy?: IngestPolicy): Promise<{ jobId: string }>;
+  /** A job the viewer may see (NOT_FOUND otherwise, so job ids cannot be probed). No viewer: any job. */
+  get(jobId: string, viewer?: JobViewer): Promise<JobProgress>;
+  list(limit: number, viewer?: JobViewer): Promise<JobSummary[]>;
+  cancel(jobId: string, viewer?: JobViewer): Promise<void>;
 }
 
 export interface JobServiceDeps {
@@ -57,11 +72,16 @@ export interface JobServiceDeps {
 
 export function createJobService(deps: JobServiceDeps): JobService {
   const { client } = deps;
+  const assertMayView = async (jobId: string, viewer: JobViewer | undefined) => {
+    if (!viewer || viewer.admin) return;
+    const { owner } = await readManifestOwner(deps.store, jobId);
+    if (owner !== viewer.user) throw new AppError('NOT_FOUND', `no job ${jobId}`);
+  };
   return {
-    async submit(sources, acl) {
+    async submit(sources, acl, policy) {
       if (sources.length === 0) throw new AppError('INVALID_INPUT', 'a job needs at least one source');
-      const jobId = jobIdFor(sources, acl, deps.pipeline.version);
-      const manifestKey = await writeManifest(deps.store, jobId, sources);
+      const jobId = jobIdFor(sources, acl, deps.pipeline.version, policy);
+      const manifestKey = await writeManifest(deps.store, jobId, sources, { owner: policy?.owner.user, acl });
       try {
         await client.workflow.start(INGEST_WORKFLOW, {
           workflowId: workflowIdForJob(jobId),
@@ -75,6 +95,7 @@ export function createJobService(deps: JobServiceDeps): JobService {
               manifestKey,
               sourceCount: sources.length,
               acl,
+              policy,
               pipeline: deps.pipeline,
               concurrency: deps.concurrency,
               embedTaskQueue: deps.embedTaskQueue,
@@ -89,7 +110,8 @@ export function createJobService(deps: JobServiceDeps): JobService {
       }
     },
 
-    async get(jobId) {
+    async get(jobId, viewer) {
+      await assertMayView(jobId, viewer);
       const handle = client.workflow.getHandle(workflowIdForJob(jobId));
       let description;
       try {
@@ -113,11 +135,13 @@ export function createJobService(deps: JobServiceDeps): JobService {
       return { ...progress, status, finishedAt: progress.finishedAt ?? description.closeTime?.toISOString() };
     },
 
-    async list(limit) {
+    async list(limit, viewer) {
       const out: JobSummary[] = [];
       for await (const wf of client.workflow.list({ query: `WorkflowType = '${INGEST_WORKFLOW}'` })) {
+        const jobId = wf.workflowId.replace(/^ingest-/, '');
+        if (viewer && !viewer.admin && (await readManifestOwner(deps.store, jobId)).owner !== viewer.user) continue;
         out.push({
-          jobId: wf.workflowId.replace(/^ingest-/, ''),
+          jobId,
           status: STATUS[wf.status.name] ?? 'running',
           startedAt: wf.startTime.toISOString(),
           closedAt: wf.closeTime?.toISOString(),
@@ -127,7 +151,8 @@ export function createJobService(deps: JobServiceDeps): JobService {
       return out;
     },
 
-    async cancel(jobId) {
+    async cancel(jobId, viewer) {
+      await assertMayView(jobId, viewer);
       try {
         await client.workflow.getHandle(workflowIdForJob(jobId)).cancel();
       } catch (err) {

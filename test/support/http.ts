@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { Config } from '../../src/config.js';
 import { createMetrics } from '../../src/obs/metrics.js';
 import { openIndex, openStore } from '../../src/runtime.js';
 import { startApi } from '../../src/http/server.js';
@@ -8,10 +8,10 @@ import type { Stack } from './stack.js';
 export { createMetrics };
 
 /** The real API over a stack (read-only index, real model, real Temporal). */
-export async function startStackApi(stack: Stack): Promise<{ url: string; close: () => Promise<void> }> {
-  const index = await openIndex(stack.config, { readOnly: true, logger: stack.logger });
-  const { server, url } = await startApi({
-    config: stack.config,
+export async function startStackApi(stack: Stack, config: Config = stack.config): Promise<{ url: string; close: () => Promise<void> }> {
+  const index = await openIndex(config, { readOnly: true, logger: stack.logger });
+  const { url, close } = await startApi({
+    config,
     client: stack.client,
     store: openStore(stack.config),
     index,
@@ -22,8 +22,7 @@ export async function startStackApi(stack: Stack): Promise<{ url: string; close:
   return {
     url,
     close: async () => {
-      await new Promise<void>((r) => (server as Server).close(() => r()));
-      (server as Server).closeAllConnections();
+      await close();
       await index.close();
     },
   };
@@ -34,10 +33,16 @@ export async function postJson<T = unknown>(url: string, body: unknown, headers:
   return { status: res.status, body: (await res.json()) as T };
 }
 
-export async function waitForJob(url: string, jobId: string, until: (p: JobProgress) => boolean = (p) => p.status !== 'running', timeoutMs = 600_000): Promise<JobProgress> {
+export async function waitForJob(
+  url: string,
+  jobId: string,
+  until: (p: JobProgress) => boolean = (p) => p.status !== 'running',
+  timeoutMs = 600_000,
+  headers: Record<string, string> = {},
+): Promise<JobProgress> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const res = await fetch(`${url}/v1/jobs/${jobId}`);
+    const res = await fetch(`${url}/v1/jobs/${jobId}`, { headers });
     if (res.ok) {
       const p = (await res.json()) as JobProgress;
       if (until(p)) return p;

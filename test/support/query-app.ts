@@ -9,9 +9,10 @@ import { AppError } from '../../src/errors.js';
 import { createAnswerer, type Answerer } from '../../src/generate/answer.js';
 import { createExtractiveGenerator } from '../../src/generate/extractive.js';
 import { createApp, type AppDeps } from '../../src/http/app.js';
-import { parseApiTokens } from '../../src/http/auth.js';
+import { parseApiTokens } from '../../src/http/gateway/tokens.js';
 import type { ScoredPoint } from '../../src/index/port.js';
-import type { AuditEntry } from '../../src/obs/audit.js';
+import { createHmac } from 'node:crypto';
+import type { AuditLog, AuditRecord } from '../../src/obs/audit.js';
 import { silentLogger, type Logger } from '../../src/obs/logger.js';
 import { createMetrics, type Metrics } from '../../src/obs/metrics.js';
 import type { SearchMode, SearchService, Viewer } from '../../src/query/search.js';
@@ -97,7 +98,7 @@ export function extractiveAnswerer(logger: Logger = silentLogger): Answerer {
 
 export interface TestApp {
   url: string;
-  audits: AuditEntry[];
+  audits: AuditRecord[];
   metrics: Metrics;
   search: ReturnType<typeof fakeSearch>;
   close(): Promise<void>;
@@ -113,7 +114,15 @@ export interface TestAppOptions {
 
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'srag-http-'));
-  const audits: AuditEntry[] = [];
+  const audits: AuditRecord[] = [];
+  // In memory, keyed like the real log: tests read the records the app wrote.
+  const audit: AuditLog = {
+    append: async (rec) => {
+      audits.push(rec);
+    },
+    hashQuestion: (q) => createHmac('sha256', 'test-audit-key').update(q).digest('hex'),
+    close: async () => {},
+  };
   const metrics = createMetrics({ defaults: false });
   const search = fakeSearch(opts.hits);
   const deps: AppDeps = {
@@ -123,13 +132,11 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     search,
     query: { answerer: opts.answerer ?? extractiveAnswerer(), defaults: { generator: 'extractive' } },
     readiness: async () => ({}),
-    tokens: parseApiTokens(opts.tokens),
-    audit: async (entry) => {
-      audits.push(entry);
-    },
+    auth: { tokens: parseApiTokens(opts.tokens) },
+    audit,
     metrics,
     logger: silentLogger,
-    limits: { maxFileBytes: 1 << 20, maxJsonBytes: opts.maxJsonBytes ?? 20 * 1024 * 1024, maxFiles: 10 },
+    limits: { maxFileBytes: 1 << 20, maxJsonBytes: opts.maxJsonBytes ?? 20 * 1024 * 1024, maxFiles: 10, maxUploadBytes: 8 << 20 },
     pathRoots: [],
     cwd: dir,
   };
