@@ -1,4 +1,10 @@
+import { join } from 'node:path';
 import { verifyAuditLog } from '../obs/audit.js';
+
+/** The audit log's folder inside the data dir (where the API writes it). */
+export function auditDir(dataDir: string): string {
+  return join(dataDir, 'audit');
+}
 
 /** `srag audit verify`: exit 0 when the chain and checkpoint are intact, 1 at the first bad record. */
 export async function runAuditVerify(dir: string, json: boolean, out: (s: string) => void): Promise<number> {

@@ -21,6 +21,7 @@ Usage:
   srag keys create --user U [--groups g1,g2] [--scopes query,ingest,admin] [--name N]
                                             issue an API key (default scope: query); the secret is shown once
   srag keys list | srag keys revoke <id>    list API keys, or revoke one (works while the API runs)
+  srag audit verify                         check the audit log's hash chain and checkpoint (exit 1 if tampered)
 Every command takes --json for machine-readable output.
 Environment: see README (SRAG_DATA_DIR, SRAG_PORT, TEMPORAL_ADDRESS, ...).`;
 
@@ -80,6 +81,11 @@ async function main(argv: string[]): Promise<number> {
     case 'keys': {
       const { runKeys } = await import('./keys.js');
       return runKeys(config.dataDir, args, json, out);
+    }
+    case 'audit': {
+      const { auditDir, runAuditVerify } = await import('./audit.js');
+      if (args.positionals[0] !== 'verify') throw new AppError('INVALID_INPUT', 'srag audit needs a subcommand: verify');
+      return runAuditVerify(auditDir(config.dataDir), json, out);
     }
     default:
       process.stderr.write(`unknown command: ${command}\n\n${USAGE}\n`);

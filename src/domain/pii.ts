@@ -115,7 +115,12 @@ function findEmails(text: string): PiiSpan[] {
         if (isDigit(c) || c === C_DASH) alphaOnly = false;
         p++;
       }
+      // Empty, hyphen-edged or over-long labels end the domain; an over-long one is not an address at all.
       if (p === labelStart || text.charCodeAt(labelStart) === C_DASH || text.charCodeAt(p - 1) === C_DASH) break;
+      if (isLabelUnit(text.charCodeAt(p))) {
+        end = -1;
+        break;
+      }
       labels++;
       if (labels >= 2 && alphaOnly && p - labelStart >= 2) end = p;
       if (text.charCodeAt(p) === C_DOT && isLabelUnit(text.charCodeAt(p + 1))) p++;

@@ -18,16 +18,27 @@ export function trimSpan(text: string, start: number, end: number): Span | undef
   return start < end ? { start, end } : undefined;
 }
 
+/**
+ * Searches (regexes, indexOf) run over `text.slice(start, end)` (a view in V8, not a copy), never over
+ * the whole text: a search from `start` in the whole text would run on past `end` to the next match,
+ * and the chunker calls these once per region, so a text cut into many regions (a heading on every
+ * line) with no match anywhere would be rescanned to its end for each region, quadratic in its length.
+ */
+function rangeText(text: string, start: number, end: number): string {
+  return start === 0 && end === text.length ? text : text.slice(start, end);
+}
+
 /** Paragraphs are separated by a blank line (a line holding only whitespace). */
 export function paragraphSpans(text: string, start: number, end: number): Span[] {
   const out: Span[] = [];
+  const range = rangeText(text, start, end);
   const separator = /\n[^\S\n]*\n/g;
-  separator.lastIndex = start;
   let from = start;
-  for (let m = separator.exec(text); m && m.index < end; m = separator.exec(text)) {
-    const span = trimSpan(text, from, m.index);
+  for (let m = separator.exec(range); m; m = separator.exec(range)) {
+    const at = start + m.index;
+    const span = trimSpan(text, from, at);
     if (span) out.push(span);
-    from = Math.min(end, m.index + m[0].length);
+    from = at + m[0].length;
     // Let runs of blank lines match again from the newline that closed this one.
     separator.lastIndex = m.index + m[0].length - 1;
   }
@@ -82,7 +93,9 @@ function lineBlocks(text: string, start: number, end: number): Span[] {
   const out: Span[] = [];
   let from = start;
   let lineStart = start;
-  for (let nl = text.indexOf('\n', start); nl !== -1 && nl < end; nl = text.indexOf('\n', nl + 1)) {
+  const range = rangeText(text, start, end);
+  for (let i = range.indexOf('\n'); i !== -1; i = range.indexOf('\n', i + 1)) {
+    const nl = start + i;
     const line = text.slice(lineStart, nl);
     const nextLine = text.slice(nl + 1, Math.min(end, nl + 16));
     if (HEADING_LINE.test(line) || BLOCK_LINE.test(nextLine)) {
@@ -99,11 +112,12 @@ function lineBlocks(text: string, start: number, end: number): Span[] {
 
 /** Sentences of one line block, split at terminators; appends trimmed spans to `out`. */
 function splitTerminated(text: string, start: number, end: number, out: Span[]): void {
+  const range = rangeText(text, start, end);
   const terminator = /[.!?。！？]+/g;
-  terminator.lastIndex = start;
   let from = start;
-  for (let m = terminator.exec(text); m && m.index < end; m = terminator.exec(text)) {
-    let stop = Math.min(end, m.index + m[0].length);
+  for (let m = terminator.exec(range); m; m = terminator.exec(range)) {
+    const at = start + m.index;
+    let stop = at + m[0].length;
     while (stop < end && CLOSERS.includes(text[stop])) stop++;
     let boundary = false;
     if (CJK_TERMINATOR.test(m[0][m[0].length - 1])) {
@@ -112,14 +126,14 @@ function splitTerminated(text: string, start: number, end: number, out: Span[]):
       let next = stop;
       while (next < end && isSpace(text[next])) next++;
       const lone = m[0] === '.';
-      boundary = next < end && SENTENCE_START.test(text[next]) && !(lone && isAbbreviation(text, m.index, from));
+      boundary = next < end && SENTENCE_START.test(text[next]) && !(lone && isAbbreviation(text, at, from));
     }
     if (boundary) {
       const span = trimSpan(text, from, stop);
       if (span) out.push(span);
       from = stop;
     }
-    terminator.lastIndex = stop;
+    terminator.lastIndex = stop - start;
   }
   const last = trimSpan(text, from, end);
   if (last) out.push(last);

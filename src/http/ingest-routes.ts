@@ -47,7 +47,6 @@ function viewerOf(res: Response): JobViewer {
 }
 
 function cleanName(name: string, max: number): string {
-  // eslint-disable-next-line no-control-regex
   return name.replace(/[\\/\u0000-\u001f]/g, '_').slice(0, max) || 'upload';
 }
 

@@ -53,12 +53,31 @@ function span(text: string, start: number, end: number, level: number): HeadingS
   return { start, end, level, text: text.slice(start, end).replace(/\s+/g, ' ').trim() };
 }
 
+const isBlank = (ch: string) => ch === ' ' || ch === '\t';
+
+/**
+ * `content` without its optional closing sequence: a final run of `#` that is the whole content or
+ * follows spaces or tabs, which go too. A scan from the end, in linear time: the regex it replaces,
+ * /(?:^|[ \t]+)#+$/, retried its space run from every position, quadratic on a heading with a long
+ * run of spaces inside.
+ */
+export function stripClosingHashes(content: string): string {
+  let hashes = content.length;
+  while (hashes > 0 && content[hashes - 1] === '#') hashes--;
+  if (hashes === content.length) return content;
+  if (hashes === 0) return '';
+  if (!isBlank(content[hashes - 1])) return content;
+  let end = hashes;
+  while (end > 0 && isBlank(content[end - 1])) end--;
+  return content.slice(0, end);
+}
+
 /** Content range of an ATX heading line: after the hashes, before an optional closing `#` run. */
 function atxHeading(text: string, line: Line, hashes: string): HeadingSpan | undefined {
   const afterHashes = line.value.indexOf(hashes) + hashes.length;
   let content = line.value.slice(afterHashes);
   const lead = content.length - content.trimStart().length;
-  content = content.trim().replace(/(?:^|[ \t]+)#+$/, '').trimEnd();
+  content = stripClosingHashes(content.trim()).trimEnd();
   if (content === '') return undefined;
   const start = line.start + afterHashes + lead;
   return span(text, start, start + content.length, hashes.length);

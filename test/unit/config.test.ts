@@ -13,10 +13,10 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(c) && Object.isFrozen(c.http)).toBe(true);
   });
 
-  it('restricts server-side paths once the API is exposed', () => {
-    expect(loadConfig({}).http.ingestRoots).toEqual(['/']);
-    expect(loadConfig({ SRAG_HOST: '0.0.0.0' }).http.ingestRoots).toEqual([]);
-    expect(loadConfig({ SRAG_HOST: '0.0.0.0', SRAG_INGEST_ROOTS: '/data,/share' }).http.ingestRoots).toEqual(['/data', '/share']);
+  it('keeps ingest roots as configured; the server decides the default from the credentials', () => {
+    expect(loadConfig({}).http.ingestRoots).toBeUndefined();
+    expect(loadConfig({ SRAG_HOST: '0.0.0.0' }).http.ingestRoots).toBeUndefined();
+    expect(loadConfig({ SRAG_HOST: '0.0.0.0', SRAG_INGEST_ROOTS: '/data, /share,' }).http.ingestRoots).toEqual(['/data', '/share']);
   });
 
   it.each([

@@ -86,10 +86,11 @@ class JwksUnavailable extends Error {}
 
 /** Exact claim name first (namespaced claims contain dots), then a dotted path (`realm_access.roles`). */
 function claim(payload: JWTPayload, name: string): unknown {
-  if (name in payload) return payload[name];
+  // Own properties only: a claim name like `constructor` must not reach the prototype.
+  if (Object.hasOwn(payload, name)) return payload[name];
   let v: unknown = payload;
   for (const part of name.split('.')) {
-    if (v === null || typeof v !== 'object') return undefined;
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, part)) return undefined;
     v = (v as Record<string, unknown>)[part];
   }
   return v;
