@@ -200,10 +200,10 @@ describe('security on the real stack', () => {
     const open = await startStackApi(stack, loadConfig({ ...stack.env, SRAG_API_TOKENS: '', SRAG_DATA_DIR: mkdtempSync(join(tmpdir(), 'srag-open-')) }));
     others.push(open);
     const port = new URL(open.url).port;
-    const ok = await fetch(`${open.url}/v1/documents`);
+    const ok = await fetch(`${open.url}/v1/models`);
     expect(ok.status).toBe(200);
     // DNS rebinding: the attacker's name resolves to 127.0.0.1, the Host header gives it away.
-    const rebound = await rawRequest(Number(port), 'GET /v1/documents HTTP/1.1\r\nHost: evil.example:' + port + '\r\nConnection: close\r\n\r\n');
+    const rebound = await rawRequest(Number(port), 'GET /v1/models HTTP/1.1\r\nHost: evil.example:' + port + '\r\nConnection: close\r\n\r\n');
     expect(rebound).toMatch(/^HTTP\/1\.1 403/);
     // A cross-origin form post (CSRF) carries the attacker's Origin.
     const csrf = await fetch(`${open.url}/v1/ingest`, {
@@ -212,7 +212,7 @@ describe('security on the real stack', () => {
       body: '{"sources":[{"path":"/etc/passwd"}]}',
     });
     expect(csrf.status).toBe(403);
-    const sameOrigin = await fetch(`${open.url}/v1/documents`, { headers: { origin: `http://127.0.0.1:${port}` } });
+    const sameOrigin = await fetch(`${open.url}/v1/models`, { headers: { origin: `http://127.0.0.1:${port}` } });
     expect(sameOrigin.status).toBe(200);
   });
 

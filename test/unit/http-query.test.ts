@@ -66,6 +66,7 @@ describe('POST /v1/query', () => {
     expect(audit.questionHmac).toMatch(/^[0-9a-f]{64}$/);
     expect(audit.documentIds!.sort()).toEqual(['doc_lunch', 'doc_travel']);
     expect(JSON.stringify(audit)).not.toContain('economy');
+    expect(JSON.stringify(audit)).not.toContain(QUESTION);
     const metrics = await app.metrics.registry.metrics();
     for (const stage of ['embed', 'retrieve', 'generate']) expect(metrics).toMatch(new RegExp(`srag_query_stage_seconds_count\\{stage="${stage}"\\} [1-9]`));
   });
