@@ -62,7 +62,7 @@ const EnvSchema = z.object({
   SRAG_RATE_IP_PER_MIN: int(600, 1, 10_000_000),
   SRAG_RATE_AUTH_FAILURES_PER_MIN: int(10, 1, 1_000_000),
   SRAG_MAX_UPLOAD_MB: z.coerce.number().positive().max(65536).default(500),
-  SRAG_PARSE_MAX_MB: int(768, 64, 65536),
+  SRAG_PARSE_MAX_MB: int(768, 256, 65536),
   SRAG_PII_POLICY: z.enum(['off', 'flag', 'redact']).default('off'),
   SRAG_PII_PATTERNS: optionalString,
   SRAG_AUDIT_ROTATE_MB: z.coerce.number().positive().max(65536).default(64),

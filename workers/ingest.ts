@@ -24,7 +24,8 @@ const index = await openIndex(config, { readOnly: false, logger });
 const counter = await openTokenCounter(config);
 // Operator patterns are compiled once; a bad one stops the worker at start with a ConfigError.
 const piiRules = piiDetectors(config.pii.patterns);
-// PDFs parse in worker threads: a hostile file is killed at its timeout without stalling this process.
+// PDFs parse in child processes with a memory cap: a hostile file is killed (timeout or RSS) without
+// stalling this process or growing its memory.
 const pdfExtractor = createPdfExtractor({ threads: Math.min(4, config.ingest.concurrency), maxBytes: config.limits.parseMaxBytes });
 const worker = await Worker.create({
   connection,

@@ -59,7 +59,7 @@ describe('security on the real stack', () => {
   };
 
   beforeAll(async () => {
-    stack = await startStack({ SRAG_API_TOKENS: TOKENS, SRAG_PARSE_MAX_MB: '192' });
+    stack = await startStack({ SRAG_API_TOKENS: TOKENS, SRAG_PARSE_MAX_MB: '256' });
     await stack.startWorkers();
     root = mkdtempSync(join(tmpdir(), 'srag-roots-'));
     api = await startStackApi(stack, loadConfig({ ...stack.env, SRAG_INGEST_ROOTS: root }));
