@@ -62,7 +62,7 @@ describe('security on the real stack', () => {
     stack = await startStack({ SRAG_API_TOKENS: TOKENS, SRAG_PARSE_MAX_MB: '256' });
     await stack.startWorkers();
     root = mkdtempSync(join(tmpdir(), 'srag-roots-'));
-    api = await startStackApi(stack, loadConfig({ ...stack.env, SRAG_INGEST_ROOTS: root }));
+    api = await startStackApi(stack, loadConfig({ ...stack.env, SRAG_INGEST_ROOTS: root, SRAG_MAX_UPLOAD_MB: '8' }));
   }, 300_000);
 
   afterAll(async () => {
@@ -184,6 +184,16 @@ describe('security on the real stack', () => {
     expect(job.status).toBe('completed');
     expect(job.documents).toMatchObject({ total: 2, done: 1, failed: 1 });
     expect(job.errors.map((e) => e.code)).toEqual(['RESOURCE_LIMIT']);
+
+    // Uploads stream to disk under a per-request cap (8 MB here): three 3 MB files are refused whole.
+    const big = Buffer.alloc(3 << 20, 'a');
+    const over = await upload(T.alice, [
+      { name: 'a.txt', data: big },
+      { name: 'b.txt', data: big },
+      { name: 'c.txt', data: big },
+    ]);
+    expect(over.status).toBe(413);
+    expect(over.body.error?.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
   it('finding 7: a pathological Markdown heading does not stall ingestion', async () => {
