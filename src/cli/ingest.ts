@@ -6,6 +6,9 @@ import { renderProgress, renderSummary } from './progress.js';
 export interface IngestOptions {
   paths: string[];
   acl: string[];
+  /** Admin only: give re-ingested documents this ACL even if they had another. */
+  replaceAcl?: boolean;
+  pii?: 'off' | 'flag' | 'redact';
   wait: boolean;
   json: boolean;
   pollMs?: number;
@@ -16,6 +19,8 @@ export async function runIngest(api: ApiClient, opts: IngestOptions, io: { out: 
   const { jobId, sources } = await api.post<{ jobId: string; sources: number }>('/v1/ingest', {
     sources: opts.paths.map((p) => ({ path: resolve(p) })),
     acl: opts.acl,
+    ...(opts.replaceAcl ? { replaceAcl: true } : {}),
+    ...(opts.pii ? { pii: opts.pii } : {}),
   });
   if (!opts.wait) {
     io.out(opts.json ? JSON.stringify({ jobId, sources }) : `submitted job ${jobId} (${sources} sources); follow it with: srag jobs ${jobId}`);

@@ -11,7 +11,7 @@ const USAGE = `srag — sovereign retrieval-augmented generation
 
 Usage:
   srag up                                   start Temporal (local dev server), workers and the API
-  srag ingest <path|dir>... [--acl g1,g2] [--no-wait]
+  srag ingest <path|dir>... [--acl g1,g2] [--no-wait] [--pii off|flag|redact] [--replace-acl]
                                             submit an ingestion job and follow its progress
   srag jobs [jobId]                         list jobs, or show one job's report
   srag search "<query>" [--k N]             semantic search over the indexed chunks
@@ -33,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
     out(USAGE);
     return command ? 0 : 2;
   }
-  const args = parseArgs(rest, ['json', 'no-wait', 'help']);
+  const args = parseArgs(rest, ['json', 'no-wait', 'help', 'replace-acl']);
   if (args.flags.has('help')) {
     out(USAGE);
     return 0;
@@ -52,7 +52,13 @@ async function main(argv: string[]): Promise<number> {
     case 'ingest': {
       if (args.positionals.length === 0) throw new AppError('INVALID_INPUT', 'srag ingest needs one or more paths');
       const acl = (stringFlag(args, 'acl') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-      return runIngest(api, { paths: args.positionals, acl, wait: !args.flags.has('no-wait'), json }, { out, err: process.stderr });
+      const pii = stringFlag(args, 'pii');
+      if (pii !== undefined && !['off', 'flag', 'redact'].includes(pii)) throw new AppError('INVALID_INPUT', '--pii must be off, flag or redact');
+      return runIngest(
+        api,
+        { paths: args.positionals, acl, replaceAcl: args.flags.has('replace-acl'), pii: pii as 'off' | 'flag' | 'redact' | undefined, wait: !args.flags.has('no-wait'), json },
+        { out, err: process.stderr },
+      );
     }
     case 'jobs': {
       const { runJobs } = await import('./jobs.js');
@@ -93,6 +99,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// Everything srag writes (store, index, audit, keys, Temporal's database) is private to its user.
+process.umask(0o077);
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -1,3 +1,4 @@
+import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { pipelineRef } from '../domain/pipeline.js';
@@ -18,6 +19,8 @@ import { startWorkerProcess, type WorkerKind, type WorkerProcess } from '../temp
 export async function runUp(config: Config, env: Record<string, string | undefined>, logger: Logger, out: (line: string) => void): Promise<void> {
   // Refuse an unsafe exposure before anything starts: a refused start leaves nothing running.
   await assertSafeExposure(config);
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  await chmod(config.dataDir, 0o700);
   let dev: DevServer | undefined;
   let address = config.temporal.address;
   if (!address) {

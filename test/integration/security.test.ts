@@ -244,6 +244,25 @@ describe('security on the real stack', () => {
     expect(await portOpen(temporalPort)).toBe(false);
   });
 
+  it('PII policy: redacted text is what gets indexed and quoted; the job counts detections by type', async () => {
+    const text =
+      'Refunds go to the finance desk. Write to jane.doe+refunds@example.org or wire to DE89 3704 0044 0532 0130 00. ' +
+      'The corporate card 4111 1111 1111 1111 is for travel only.';
+    const job = await ingestDone(T.alice, { sources: [{ text, title: 'Refund desk' }], pii: 'redact' });
+    expect(job.documents.failed).toBe(0);
+    expect(job.pii).toEqual({ email: 1, iban: 1, card: 1 });
+    const hits = await search(T.alice, 'refunds finance desk corporate card travel');
+    const hit = hits.find((h) => h.text.includes('finance desk'))!;
+    expect(hit.text).toContain('[REDACTED:EMAIL]');
+    expect(hit.text).toContain('[REDACTED:IBAN]');
+    expect(hit.text).not.toMatch(/jane\.doe|DE89|4111/);
+    const answer = await postJson<{ citations: Array<{ quote: string }> }>(`${api.url}/v1/query`, { question: 'Where do refunds go?' }, auth(T.alice));
+    for (const c of answer.body.citations) expect(c.quote).not.toMatch(/jane\.doe|DE89|4111/);
+    // flag: counted, text kept.
+    const flagged = await ingestDone(T.alice, { sources: [{ text: 'Call +49 30 1234567 for parking.', title: 'Parking phone' }], pii: 'flag' });
+    expect(flagged.pii).toEqual({ phone: 1 });
+  });
+
   it('finding 10: private files, keyed audit chain, guarded ops endpoints, no raw paths or lexical scores', async () => {
     expect(statSync(stack.config.dataDir).mode & 0o077).toBe(0);
     const auditDir = join(stack.config.dataDir, 'audit');

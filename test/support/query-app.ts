@@ -9,6 +9,7 @@ import { AppError } from '../../src/errors.js';
 import { createAnswerer, type Answerer } from '../../src/generate/answer.js';
 import { createExtractiveGenerator } from '../../src/generate/extractive.js';
 import { createApp, type AppDeps } from '../../src/http/app.js';
+import { createRateLimits } from '../../src/http/gateway/rate-limit.js';
 import { parseApiTokens } from '../../src/http/gateway/tokens.js';
 import type { ScoredPoint } from '../../src/index/port.js';
 import { createHmac } from 'node:crypto';
@@ -110,6 +111,8 @@ export interface TestAppOptions {
   /** SRAG_API_TOKENS syntax; none: the loopback operator, no auth. */
   tokens?: string;
   maxJsonBytes?: number;
+  /** Per-minute budgets; absent: no rate limits. */
+  rateLimits?: { queryPerMin: number; ingestPerMin: number; ipPerMin: number; authFailuresPerMin: number };
 }
 
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -133,6 +136,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     query: { answerer: opts.answerer ?? extractiveAnswerer(), defaults: { generator: 'extractive' } },
     readiness: async () => ({}),
     auth: { tokens: parseApiTokens(opts.tokens) },
+    rateLimits: opts.rateLimits ? createRateLimits(opts.rateLimits) : undefined,
     audit,
     metrics,
     logger: silentLogger,

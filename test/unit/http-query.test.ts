@@ -373,3 +373,32 @@ describe('bearer tokens', () => {
     expect(app.audits.at(-1)).toMatchObject({ user: 'alice', route: '/v1/query', status: 200 });
   });
 });
+
+describe('rate limits through the app', () => {
+  const alice = 'alice-token-0123456789';
+  const bob = 'bob-token-0123456789ab';
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({
+      tokens: `${alice}=alice:hr,${bob}=bob:eng`,
+      rateLimits: { queryPerMin: 3, ingestPerMin: 3, ipPerMin: 1000, authFailuresPerMin: 100 },
+    });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('answers a burst over the budget with 429 and Retry-After; another principal is unaffected', async () => {
+    const ask = (token: string) => post(`${app.url}/v1/query`, { question: QUESTION }, { authorization: `Bearer ${token}` });
+    for (let i = 0; i < 3; i++) {
+      const ok = await ask(alice);
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('ratelimit-remaining')).toBe(String(2 - i));
+    }
+    const limited = await ask(alice);
+    await expectError(limited, 429, 'RATE_LIMITED');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await ask(bob)).status).toBe(200);
+    expect(app.audits.at(-2)).toMatchObject({ user: 'alice', status: 429 });
+  });
+});
