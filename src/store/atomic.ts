@@ -32,14 +32,17 @@ export async function removeQuietly(file: string): Promise<void> {
   await fsp.rm(file, { force: true });
 }
 
-/** Write to a temp file in the target's directory, fsync it, then rename over the target. */
-export async function writeFileAtomic(target: string, data: Uint8Array | string): Promise<void> {
+/**
+ * Write to a temp file in the target's directory, fsync it, then rename over the target. The file is
+ * created private (0600 unless told otherwise), so it is never readable by others nor ever half-written.
+ */
+export async function writeFileAtomic(target: string, data: Uint8Array | string, mode = 0o600): Promise<void> {
   const dir = path.dirname(target);
   await fsp.mkdir(dir, { recursive: true });
   const tmp = tempPathIn(dir, path.basename(target));
   let handle: fsp.FileHandle | undefined;
   try {
-    handle = await fsp.open(tmp, 'wx');
+    handle = await fsp.open(tmp, 'wx', mode);
     await handle.writeFile(data);
     await handle.sync();
     await handle.close();

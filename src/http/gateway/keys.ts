@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { AppError, ConfigError } from '../../errors.js';
-import { fsyncDir, removeQuietly, tempPathIn } from '../../store/atomic.js';
+import { removeQuietly, writeFileAtomic } from '../../store/atomic.js';
 import type { Principal, Scope } from './principal.js';
 import { isScope, isValidName } from './tokens.js';
 
@@ -117,26 +117,6 @@ async function fileSignature(file: string): Promise<string> {
   }
 }
 
-/** Written to a private temp file first, so the file is never readable by others nor ever half-written. */
-async function writePrivateAtomic(target: string, data: string): Promise<void> {
-  const dir = path.dirname(target);
-  const tmp = tempPathIn(dir, path.basename(target));
-  let handle: fsp.FileHandle | undefined;
-  try {
-    handle = await fsp.open(tmp, 'wx', 0o600);
-    await handle.writeFile(data);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await fsp.rename(tmp, target);
-  } catch (err) {
-    await handle?.close().catch(() => undefined);
-    await removeQuietly(tmp);
-    throw err;
-  }
-  await fsyncDir(dir);
-}
-
 /** A lock file across processes (the CLI and the API); a lock older than LOCK_STALE_MS is a crashed writer's. */
 async function withFileLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
   const lock = `${file}.lock`;
@@ -204,7 +184,7 @@ export async function openKeyStore(file: string, opts: KeyStoreOptions = {}): Pr
         await load();
         const { next, result } = change(keys);
         if (next !== keys) {
-          await writePrivateAtomic(file, JSON.stringify({ version: 1, keys: next } satisfies KeyFile, null, 2) + '\n');
+          await writeFileAtomic(file, JSON.stringify({ version: 1, keys: next } satisfies KeyFile, null, 2) + '\n');
           signature = '';
           await load();
         }
