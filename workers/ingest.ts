@@ -3,10 +3,13 @@ import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/wo
 import { createIngestActivities } from '../activities/index.js';
 import { loadConfig } from '../src/config.js';
 import { temporalTls } from '../src/temporal/connection.js';
+import { connectWhenHealthy } from '../src/temporal/health.js';
+import { workerLifecycle } from '../src/temporal/worker-process.js';
 import { createLogger } from '../src/obs/logger.js';
 import { applyPiiPolicy, piiDetectors } from '../src/domain/pii.js';
 import { createPdfExtractor, parseSource } from '../src/parse/index.js';
-import { openIndex, openStore, openTokenCounter } from '../src/runtime.js';
+import { embeddingModelId, openIndex, openStore, openTokenCounter, openTokenCounterAt } from '../src/runtime.js';
+import { createModelCache } from '../src/services/pipelines.js';
 import { loadWorkflowBundle } from '../src/temporal/bundle.js';
 
 // Everything this process writes (store, index, vectors) is private to the service user.
@@ -18,7 +21,14 @@ Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 const address = config.temporal.address ?? `127.0.0.1:${config.temporal.port}`;
 const tls = temporalTls(config.temporal.tls);
-const connection = await NativeConnection.connect({ address, ...(tls ? { tls } : {}) });
+const lifecycle = workerLifecycle(logger);
+// Polling starts only once the frontend serves the namespace: a port that accepts is not enough.
+const connection = await connectWhenHealthy(() => NativeConnection.connect({ address, ...(tls ? { tls } : {}) }), {
+  namespace: config.temporal.namespace,
+  address,
+  logger,
+  signal: lifecycle.signal,
+});
 const store = openStore(config);
 const index = await openIndex(config, { readOnly: false, logger });
 const counter = await openTokenCounter(config);
@@ -39,16 +49,23 @@ const worker = await Worker.create({
     parse: (bytes, filename) => parseSource(bytes, { filename, limits: config.limits, pdfExtractor }),
     pii: (doc, policy) => applyPiiPolicy(doc, policy, piiRules),
     pathRoots: config.http.ingestRoots,
+    // Chunks are packed by the tokenizer of the model the job's pipeline embeds with.
+    counterFor: createModelCache({
+      store,
+      configuredModelId: await embeddingModelId(config),
+      configured: counter,
+      load: (record) => (record.embedding.modelDir ? openTokenCounterAt(record.embedding.modelDir) : Promise.resolve(counter)),
+    }),
     maxFileBytes: config.limits.maxFileBytes,
     logger,
   }),
   maxConcurrentActivityTaskExecutions: 4,
 });
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
 logger.info('worker: ready', { taskQueue: config.temporal.taskQueue, address });
 process.send?.({ ready: true });
-await worker.run();
+await lifecycle.run(worker);
 await pdfExtractor.close();
 await index.close();
 await connection.close();
 logger.info('worker: stopped');
+process.exit(0);

@@ -1,12 +1,11 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
-import { pipelineRef } from '../domain/pipeline.js';
 import { createEmbedder } from '../embed/factory.js';
 import { assertSafeExposure, startApi } from '../http/server.js';
 import type { Logger } from '../obs/logger.js';
-import { PARSER_ID } from '../parse/index.js';
-import { openIndex, openStore, prepareServingCollection } from '../runtime.js';
+import { configuredPipeline, openIndex, openStore, prepareServingCollection } from '../runtime.js';
+import { readPipeline } from '../store/pipelines.js';
 import { resolveTemporalCli } from '../temporal/cli-path.js';
 import { connectClient, temporalTls } from '../temporal/connection.js';
 import { startDevServer, type DevServer } from '../temporal/dev-server.js';
@@ -32,13 +31,16 @@ export async function runUp(config: Config, env: Record<string, string | undefin
       uiPort: config.temporal.uiPort,
       namespace: config.temporal.namespace,
       logger,
+      // Stopped by this process after the workers have drained, not by the terminal's Ctrl-C.
+      ownProcessGroup: true,
     });
     address = dev.address;
   }
 
   const embedder = await createEmbedder(config.embedding, logger);
-  const pipeline = pipelineRef(PARSER_ID, config.chunk, embedder.modelId, embedder.dimension, config.collectionPrefix);
-  await prepareServingCollection(config, pipeline.collection, pipeline.dimension, logger);
+  const configured = configuredPipeline(config, embedder);
+  const pipeline = configured.ref;
+  await prepareServingCollection(config, pipeline.collection, pipeline.dimension, logger, configured);
 
   const workerEnv: Record<string, string | undefined> = { ...env, TEMPORAL_ADDRESS: address };
   // The local dev server speaks plain gRPC on loopback; TLS settings are for an external cluster.
@@ -76,21 +78,57 @@ export async function runUp(config: Config, env: Record<string, string | undefin
   out(`  API          ${url}  (OpenAPI: ${url}/openapi.json)`);
   out(`  Temporal UI  ${dev?.uiUrl ?? `external cluster at ${address}`}`);
   out(`  data         ${config.dataDir}`);
-  out(`  pipeline     ${pipeline.version} (${pipeline.modelId}, ${pipeline.dimension}d) -> collection ${pipeline.collection}`);
+  const servedCollection = (await index.getAlias(config.collectionPrefix)) ?? pipeline.collection;
+  if (servedCollection === pipeline.collection) {
+    out(`  pipeline     ${pipeline.version} (${pipeline.modelId}, ${pipeline.dimension}d) -> collection ${pipeline.collection}`);
+  } else {
+    const served = await readPipeline(openStore(config), servedCollection);
+    out(`  served       ${served?.ref.version ?? '?'} (${served?.ref.modelId ?? 'unknown model'}) -> collection ${servedCollection}`);
+    out(`  configured   ${pipeline.version} (${pipeline.modelId}): not served until a rollout moves the alias`);
+  }
   out(`Press Ctrl-C to stop.`);
 
+  // Ctrl-C reaches the whole process group: the workers get SIGINT too and start draining on their
+  // own; stop() below asks again (harmless) and waits for them. The handlers stay until the end, so
+  // a second Ctrl-C while stopping is noted instead of killing this process halfway.
+  let stopSignal: NodeJS.Signals | undefined;
+  let removeStopHandlers = () => {};
   await new Promise<void>((resolveStop) => {
-    const stop = () => resolveStop();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopSignal) logger.info('up: already stopping', { signal });
+      else {
+        stopSignal = signal;
+        resolveStop();
+      }
+    };
+    for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+    removeStopHandlers = () => {
+      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+    };
   });
   stopping = true;
+  logger.info('up: stopping', { signal: stopSignal });
   out('stopping…');
-  await close();
-  await Promise.all([...workers.values()].map((w) => w.stop()));
-  await client.connection.close();
-  await index.close();
-  await embedder.close();
-  await dev?.stop();
+  // API first (no new work), then the workers drain, then what they used; Temporal last.
+  const step = (what: string, run: () => Promise<unknown>) => shutdownStep(logger, what, run);
+  await step('api', () => close());
+  await step('workers', () => Promise.all([...workers.values()].map((w) => w.stop())));
+  await step('temporal client', () => client.connection.close());
+  await step('index', () => index.close());
+  await step('embedder', () => embedder.close());
+  await step('temporal dev server', async () => dev?.stop());
+  removeStopHandlers();
   out('stopped');
 }
+
+/** One shutdown step: a failure is logged and the rest still run, so nothing is left behind. */
+async function shutdownStep(logger: Logger, what: string, run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    logger.warn('up: shutdown step failed', { step: what, err });
+  }
+}
+
+/** SIGHUP too: the dev server runs in its own process group and would outlive a closed terminal. */
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

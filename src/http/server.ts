@@ -17,6 +17,9 @@ import { createLexicalSource } from '../query/lexical-source.js';
 import { createSearchService } from '../query/search.js';
 import type { BlobStore } from '../store/port.js';
 import { createJobService } from '../temporal/jobs.js';
+import { createEmbedder } from '../embed/factory.js';
+import { configuredPipeline } from '../runtime.js';
+import { createPipelineResolver, embeddingConfigFor } from '../services/pipelines.js';
 import { createApp, type ReadinessCheck } from './app.js';
 import { createJwtVerifier } from './gateway/jwt.js';
 import { openKeyStore } from './gateway/keys.js';
@@ -100,7 +103,29 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
     return r;
   }));
   const alias = config.collectionPrefix;
-  const servedCollection = async () => (await parts.index.getAlias(alias)) ?? parts.pipeline.collection;
+  const resolver = createPipelineResolver({
+    store: parts.store,
+    index: parts.index,
+    alias,
+    configured: configuredPipeline(config, parts.embedder),
+    configuredEmbedder: parts.embedder,
+    createEmbedder: (embedding) => createEmbedder(embeddingConfigFor(config.embedding, embedding), logger),
+    logger,
+  });
+  const servedCollection = async () => (await resolver.served()).ref.collection;
+  const pipelineCheck = async (): Promise<ReadinessCheck> => {
+    try {
+      const served = await resolver.served();
+      const c = resolver.configured.ref;
+      const s = served.ref;
+      return {
+        ok: true,
+        detail: s.version === c.version ? `served = configured: ${s.version} (${s.modelId})` : `served ${s.version} (${s.modelId}); configured ${c.version} (${c.modelId}) not served until a rollout`,
+      };
+    } catch (err) {
+      return { ok: false, detail: err instanceof Error ? err.message : String(err) };
+    }
+  };
   const { answerer, generator } = buildAnswerer(config, logger);
   // BM25 over whichever collection the alias serves, rebuilt from the index when its point count changes.
   const lexical = createLexicalSource((collection) => createLexicalIndex(parts.index, collection), { logger });
@@ -111,7 +136,8 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
       store: parts.store,
       taskQueue: config.temporal.taskQueue,
       embedTaskQueue: config.temporal.embedTaskQueue,
-      pipeline: parts.pipeline,
+      // New documents go to the collection queries read, embedded by its own model.
+      pipeline: async () => (await resolver.served()).ref,
       concurrency: config.ingest.concurrency,
     }),
     store: parts.store,
@@ -119,6 +145,7 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
       index: parts.index,
       embedder: parts.embedder,
       collection: servedCollection,
+      target: () => resolver.servedTarget(),
       lexical,
     }),
     query: { answerer, defaults: { generator } },
@@ -127,6 +154,7 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
         temporal: await timed(() => parts.client.workflowService.getSystemInfo({})),
         index: await timed(() => parts.index.listCollections()),
         model: await modelCheck(),
+        pipeline: await pipelineCheck(),
         ...parts.extraChecks?.(),
       }),
       5000,
@@ -159,6 +187,7 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
     await new Promise<void>((r) => server.close(() => r()));
     server.closeAllConnections();
     await audit.close();
+    await resolver.close();
   };
   return { server, url: `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`, close };
 }

@@ -42,6 +42,12 @@ export interface SearchDeps {
   /** The served collection: the alias target, resolved per request so an alias switch is seen at once. */
   collection: () => Promise<string>;
   /**
+   * The served collection together with the embedder of the model that made it, per request. When
+   * given it wins over `collection`/`embedder`: queries are embedded with the served model, never
+   * with whatever model is configured.
+   */
+  target?: () => Promise<{ collection: string; embedder: Embedder }>;
+  /**
    * BM25 over the served collection: an index bound to one collection, or a function returning the
    * (fresh) index of a collection (see createLexicalSource). Absent: dense retrieval only.
    */
@@ -98,11 +104,11 @@ export function createSearchService(deps: SearchDeps): SearchService {
     async search(query, k, viewer, options = {}) {
       const use = options.mode ?? mode;
       const filter = viewerFilter(viewer);
+      const { collection, embedder } = deps.target ? await deps.target() : { collection: await deps.collection(), embedder: deps.embedder };
       const t0 = performance.now();
-      const vector = use === 'bm25' ? undefined : await deps.embedder.embedQuery(query);
+      const vector = use === 'bm25' ? undefined : await embedder.embedQuery(query);
       const t1 = performance.now();
       await refresh();
-      const collection = await deps.collection();
       let hits: RetrievedPoint[];
       if (use === 'dense') {
         hits = (await deps.index.search(collection, vector!, k, filter)).map((h) => ({ ...h, denseScore: h.score }));

@@ -66,7 +66,8 @@ export interface JobServiceDeps {
   store: BlobStore;
   taskQueue: string;
   embedTaskQueue: string;
-  pipeline: PipelineRef;
+  /** The pipeline new jobs write to: the served one, resolved at each submit. */
+  pipeline: PipelineRef | (() => Promise<PipelineRef>);
   concurrency: number;
 }
 
@@ -80,7 +81,8 @@ export function createJobService(deps: JobServiceDeps): JobService {
   return {
     async submit(sources, acl, policy) {
       if (sources.length === 0) throw new AppError('INVALID_INPUT', 'a job needs at least one source');
-      const jobId = jobIdFor(sources, acl, deps.pipeline.version, policy);
+      const pipeline = typeof deps.pipeline === 'function' ? await deps.pipeline() : deps.pipeline;
+      const jobId = jobIdFor(sources, acl, pipeline.version, policy);
       const manifestKey = await writeManifest(deps.store, jobId, sources, { owner: policy?.owner.user, acl });
       try {
         await client.workflow.start(INGEST_WORKFLOW, {
@@ -96,7 +98,7 @@ export function createJobService(deps: JobServiceDeps): JobService {
               sourceCount: sources.length,
               acl,
               policy,
-              pipeline: deps.pipeline,
+              pipeline,
               concurrency: deps.concurrency,
               embedTaskQueue: deps.embedTaskQueue,
             },
