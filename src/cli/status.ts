@@ -1,0 +1,66 @@
+import type { Config } from '../config.js';
+import { findModelFiles, resolveModelProfile } from '../embed/model-profile.js';
+import type { Logger } from '../obs/logger.js';
+import { openIndex, openStore } from '../runtime.js';
+import { listPipelines, type PipelineRecord } from '../store/pipelines.js';
+
+export interface StatusReport {
+  alias: string;
+  served?: { collection: string; version?: string; modelId?: string; points: number };
+  configured: { modelId: string; modelDir?: string; url?: string };
+  collections: Array<{ name: string; points: number; dimension: number; version?: string; modelId?: string; served: boolean }>;
+  warnings: string[];
+}
+
+/**
+ * `srag status`: which collection the alias serves, which pipeline and model made it, and what is
+ * configured. Reads the data dir directly (a read-only index follower), so it works whether or not the
+ * API is up.
+ */
+export async function runStatus(config: Config, logger: Logger, json: boolean, out: (s: string) => void): Promise<number> {
+  const index = await openIndex(config, { readOnly: true, logger });
+  try {
+    const alias = config.collectionPrefix;
+    const servedName = await index.getAlias(alias);
+    const records = new Map<string, PipelineRecord>((await listPipelines(openStore(config))).map((r) => [r.ref.collection, r]));
+    const collections = (await index.listCollections()).map((c) => ({
+      name: c.name,
+      points: c.points,
+      dimension: c.dimension,
+      version: records.get(c.name)?.ref.version,
+      modelId: records.get(c.name)?.ref.modelId,
+      served: c.name === servedName,
+    }));
+    const configuredModel = config.embedding.url
+      ? `http:${config.embedding.model ?? '?'}`
+      : await resolveModelProfile(await findModelFiles(config.embedding.modelDir)).then(
+          (p) => p.id,
+          () => 'missing (run npm run setup)',
+        );
+    const served = collections.find((c) => c.served);
+    const report: StatusReport = {
+      alias,
+      served: served ? { collection: served.name, version: served.version, modelId: served.modelId, points: served.points } : undefined,
+      configured: { modelId: configuredModel, modelDir: config.embedding.url ? undefined : config.embedding.modelDir, url: config.embedding.url },
+      collections,
+      warnings: [],
+    };
+    if (!served) report.warnings.push(`no collection is served yet: \`srag up\` creates one`);
+    else if (!served.modelId) report.warnings.push(`the served collection has no pipeline record: restart \`srag up\` with the model that built it`);
+    else if (served.modelId !== configuredModel) {
+      report.warnings.push(`the configured model (${configuredModel}) differs from the served one (${served.modelId}): queries and ingestion use the served model until a rollout moves the alias`);
+    }
+    if (json) {
+      out(JSON.stringify(report));
+      return 0;
+    }
+    out(`alias ${alias} -> ${served ? `${served.name} (${served.version ?? '?'}, ${served.modelId ?? 'unknown model'}, ${served.points} chunks)` : 'nothing'}`);
+    out(`configured model: ${configuredModel}`);
+    out('collections:');
+    for (const c of collections) out(`  ${c.served ? '*' : ' '} ${c.name}  ${c.points} chunks  ${c.dimension}d  ${c.modelId ?? ''}`);
+    for (const w of report.warnings) out(`warning: ${w}`);
+    return 0;
+  } finally {
+    await index.close();
+  }
+}
