@@ -9,6 +9,7 @@ import { prepareStagedSource, type PrepareDeps } from '../src/ingest/prepare.js'
 import { stageSource } from '../src/ingest/stage.js';
 import type { PipelineRef } from '../src/domain/ingest.js';
 import type { Logger } from '../src/obs/logger.js';
+import { writeSourceErrors } from '../src/store/job-errors.js';
 import { readManifestPage } from '../src/store/manifest.js';
 import type { BlobStore } from '../src/store/port.js';
 import { permanentOnBadInput } from './failures.js';
@@ -36,7 +37,7 @@ export function createIngestActivities(deps: IngestActivityDeps): IngestActiviti
       permanentOnBadInput(async () => {
         const staged = await stageSource(deps.store, input.source, deps.maxFileBytes, deps.pathRoots);
         const counter = deps.counterFor ? await deps.counterFor(input.pipeline) : deps.counter;
-        const prepared = await prepareStagedSource({ ...deps, counter }, staged, input.acl, input.pipeline, input.policy, input.jobId);
+        const prepared = await prepareStagedSource({ ...deps, counter }, staged, input.acl, input.pipeline, input.policy, input.jobId, input.index);
         deps.logger.info('ingest: source prepared', {
           jobId: input.jobId,
           hash: staged.hash.slice(0, 16),
@@ -46,6 +47,7 @@ export function createIngestActivities(deps: IngestActivityDeps): IngestActiviti
         });
         return prepared;
       }),
+    recordSourceErrors: (input) => writeSourceErrors(deps.store, input.jobId, input.index, input.errors, input.from),
     indexBatch: (input) => indexStoredBatch(deps, input.batch, input.vectorsKey, input.pipeline),
     deleteDocument: async ({ documentId }) => {
       const { hashes } = await documentSourceHashes(deps.index, documentId);

@@ -1,11 +1,20 @@
 import type { DeletionResult } from '../src/ingest/delete-document.js';
-import type { ChunkBatchRef, IngestPolicy, PipelineRef, PreparedSource, SourceSpec } from '../src/domain/ingest.js';
+import type { ChunkBatchRef, IngestError, IngestPolicy, PipelineRef, PreparedSource, SourceSpec } from '../src/domain/ingest.js';
 
 /** Activities on the ingest task queue (I/O: store, parsing, the index). */
 export interface IngestActivities {
   readManifestPage(input: { manifestKey: string; offset: number; limit: number }): Promise<SourceSpec[]>;
-  /** Stage into the store, parse, chunk, and write batches of chunks to embed. Skips unchanged documents. */
-  prepareSource(input: { jobId: string; source: SourceSpec; acl: string[]; policy?: IngestPolicy; pipeline: PipelineRef }): Promise<PreparedSource>;
+  /**
+   * Stage into the store, parse, chunk, and write batches of chunks to embed. Skips unchanged documents.
+   * With `index` (the source's place in the job), writes all its errors to the job's errors file.
+   */
+  prepareSource(input: { jobId: string; source: SourceSpec; acl: string[]; policy?: IngestPolicy; pipeline: PipelineRef; index?: number }): Promise<PreparedSource>;
+  /**
+   * Writes errors of one source to the job's errors file (claim-check: the workflow keeps only the
+   * first few). `from`: the file keeps its first `from` errors, then these; a retry writes the same
+   * file. Without it they are appended unless the file already ends with them.
+   */
+  recordSourceErrors(input: { jobId: string; index: number; errors: IngestError[]; from?: number }): Promise<{ stored: number }>;
   /** Upsert a batch's chunks with their vectors, then drop the chunks of older versions of those documents. */
   indexBatch(input: { batch: ChunkBatchRef; vectorsKey: string; pipeline: PipelineRef }): Promise<{ points: number }>;
   /** Removes a document's chunks from every collection and its source bytes unless shared. */

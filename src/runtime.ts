@@ -5,8 +5,8 @@ import { pipelineRef } from './domain/pipeline.js';
 import { findModelFiles, resolveModelProfile } from './embed/model-profile.js';
 import type { Embedder, TokenCounter } from './embed/port.js';
 import { loadWordPieceTokenizer } from './embed/wordpiece.js';
-import { AppError, ConfigError } from './errors.js';
-import { createEmbeddedIndex } from './index/embedded.js';
+import { AppError } from './errors.js';
+import { openVectorIndex } from './index/factory.js';
 import type { VectorIndex } from './index/port.js';
 import type { Logger } from './obs/logger.js';
 import { createFsBlobStore } from './store/fs.js';
@@ -23,10 +23,7 @@ export function openStore(config: Config): BlobStore {
 }
 
 export async function openIndex(config: Config, opts: { readOnly: boolean; logger: Logger }): Promise<VectorIndex & { refresh?: () => Promise<void> }> {
-  if (config.qdrant.url) {
-    throw new ConfigError('QDRANT_URL is set, but this build has only the embedded index; unset QDRANT_URL to use it');
-  }
-  return createEmbeddedIndex(join(config.dataDir, 'index'), { logger: opts.logger, readOnly: opts.readOnly });
+  return openVectorIndex(config, opts);
 }
 
 /** The model's own tokenizer, so chunks are packed by the tokens the model will see. */

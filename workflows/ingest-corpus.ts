@@ -2,6 +2,7 @@ import {
   continueAsNew,
   executeChild,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -9,6 +10,7 @@ import {
 import type { IngestActivities } from '../activities/types.js';
 import {
   MAX_ERRORS_KEPT,
+  mergeCounts,
   type IngestCorpusInput,
   type JobProgress,
   type SourceProgress,
@@ -16,9 +18,9 @@ import {
   type SourceSpec,
 } from '../src/domain/ingest.js';
 import { progressQuery, sourceProgressSignal } from './definitions.js';
-import { failureCode, ingestDocument, sourceLabel } from './ingest-document.js';
+import { ERRORS_FILE_PATCH, failureCode, ingestDocument, sourceLabel } from './ingest-document.js';
 
-const { readManifestPage } = proxyActivities<IngestActivities>({
+const { readManifestPage, recordSourceErrors } = proxyActivities<IngestActivities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 10 },
 });
@@ -40,6 +42,7 @@ function initialProgress(jobId: string, total: number): JobProgress {
     chunks: 0,
     errors: [],
     errorsDropped: 0,
+    errorCodes: {},
     startedAt: new Date().toISOString(),
   };
 }
@@ -55,6 +58,7 @@ function addResult(progress: JobProgress, result: SourceResult): void {
     else progress.errorsDropped += 1;
   }
   progress.errorsDropped += result.errorsDropped;
+  progress.errorCodes = mergeCounts(progress.errorCodes ?? {}, result.errorCodes);
   if (result.pii) {
     progress.pii ??= {};
     for (const [type, n] of Object.entries(result.pii)) progress.pii[type] = (progress.pii[type] ?? 0) + n;
@@ -116,12 +120,21 @@ export async function ingestCorpus(input: IngestCorpusInput & IngestCorpusOption
         } catch (err) {
           if (isCancellation(err)) throw err;
           const label = sourceLabel(source);
+          const error = { source: label, code: failureCode(err), message: 'ingestion of this source failed' };
+          // Appended after whatever the child wrote before it failed (a retry appends it once).
+          if (patched(ERRORS_FILE_PATCH)) {
+            // Best effort: the job's counts stay exact if the errors file cannot be written.
+            await recordSourceErrors({ jobId: input.jobId, index, errors: [error] }).catch((writeErr: unknown) => {
+              if (isCancellation(writeErr)) throw writeErr;
+            });
+          }
           addResult(progress, {
             source: label,
             documents: { total: 1, done: 0, failed: 1, skipped: 0 },
             chunks: 0,
-            errors: [{ source: label, code: failureCode(err), message: 'ingestion of this source failed' }],
+            errors: [error],
             errorsDropped: 0,
+            errorCodes: { [error.code]: 1 },
           });
         } finally {
           inflight.delete(index);

@@ -89,10 +89,9 @@ export async function runUp(config: Config, env: Record<string, string | undefin
   out(`Press Ctrl-C to stop.`);
 
   // Ctrl-C reaches the whole process group: the workers get SIGINT too and start draining on their
-  // own; stop() below asks again (harmless) and waits for them. The handlers stay until the end, so
-  // a second Ctrl-C while stopping is noted instead of killing this process halfway.
+  // own; stop() below asks again (harmless) and waits for them. A second Ctrl-C while stopping is
+  // noted instead of killing this process halfway.
   let stopSignal: NodeJS.Signals | undefined;
-  let removeStopHandlers = () => {};
   await new Promise<void>((resolveStop) => {
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopSignal) logger.info('up: already stopping', { signal });
@@ -101,10 +100,9 @@ export async function runUp(config: Config, env: Record<string, string | undefin
         resolveStop();
       }
     };
+    // Never removed: a late Ctrl-C, even after "stopped", must not turn a clean exit into a kill.
+    // (Signal listeners do not keep the process alive.)
     for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
-    removeStopHandlers = () => {
-      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
-    };
   });
   stopping = true;
   logger.info('up: stopping', { signal: stopSignal });
@@ -117,7 +115,6 @@ export async function runUp(config: Config, env: Record<string, string | undefin
   await step('index', () => index.close());
   await step('embedder', () => embedder.close());
   await step('temporal dev server', async () => dev?.stop());
-  removeStopHandlers();
   out('stopped');
 }
 

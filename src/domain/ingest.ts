@@ -6,7 +6,22 @@
 /** A source to ingest: a path the workers can read, or bytes already in the content store. */
 export type SourceSpec =
   | { kind: 'path'; path: string }
-  | { kind: 'stored'; hash: string; name: string; sourceKey: string; title?: string };
+  | {
+      kind: 'stored';
+      hash: string;
+      name: string;
+      sourceKey: string;
+      title?: string;
+      /**
+       * Per-source settings that win over the job's: a rebuild from the catalog restores each
+       * document with its own ACL, owner and PII policy.
+       */
+      acl?: string[];
+      owner?: string;
+      pii?: PiiPolicy;
+      /** Only these records of a corpus file (a rebuild of the documents the catalog still lists). */
+      externalIds?: string[];
+    };
 
 /** Which pipeline a job runs: the version fixes parser, chunker and model; the collection is its index. */
 export interface PipelineRef {
@@ -23,8 +38,14 @@ export interface IngestError {
   message: string;
 }
 
+/**
+ * Documents of a job (or of one source). Each document is counted in exactly one of `done`, `failed`
+ * and `skipped`, so a finished job has `total = done + failed + skipped`; while it runs, the
+ * difference is the documents still in flight.
+ */
 export interface DocumentCounts {
   total: number;
+  /** Indexed by this job. Unchanged documents are not in here: they are `skipped`. */
   done: number;
   failed: number;
   /** Unchanged since the last ingestion (same content hash and pipeline): nothing re-embedded. */
@@ -42,6 +63,12 @@ export interface JobProgress {
   errors: IngestError[];
   /** Errors beyond the ones kept in `errors` (the list is capped to keep workflow history small). */
   errorsDropped: number;
+  /**
+   * Every error of the job by code, dropped ones included: the counts sum to
+   * `errors.length + errorsDropped`. The full list is in the store (see src/store/job-errors.ts).
+   * Absent in reports of jobs that finished before it existed.
+   */
+  errorCodes?: Record<string, number>;
   /** PII detections by type across the job (policy flag or redact). */
   pii?: Record<string, number>;
   startedAt?: string;
@@ -97,6 +124,8 @@ export interface SourceResult {
   chunks: number;
   errors: IngestError[];
   errorsDropped: number;
+  /** Every error of the source by code, dropped ones included. */
+  errorCodes: Record<string, number>;
   /** PII detections by type (counts only, never the matches). */
   pii?: Record<string, number>;
 }
@@ -122,12 +151,20 @@ export interface ChunkBatchRef {
   chunks: number;
   /** Documents whose last chunk is in this batch: done once this batch is indexed. */
   documentsCompleted: number;
+  /**
+   * The batch's last chunk is not its document's last: that document goes on in the next batch, and
+   * a failure of this batch fails it too. Absent (false) in batches written before it existed.
+   */
+  endsMidDocument?: boolean;
 }
 
 export interface PreparedSource {
   documents: DocumentCounts;
+  /** The first errors; all of them are in the source's errors file when the job gave its index. */
   errors: IngestError[];
   errorsDropped: number;
+  /** Every error by code, dropped ones included. */
+  errorCodes: Record<string, number>;
   batches: ChunkBatchRef[];
   pii?: Record<string, number>;
 }
@@ -139,4 +176,16 @@ export const MAX_ERRORS_KEPT = 200;
 
 export function emptyCounts(): DocumentCounts {
   return { total: 0, done: 0, failed: 0, skipped: 0 };
+}
+
+/** Adds one error per code into a histogram. */
+export function countErrorCodes(into: Record<string, number>, errors: readonly IngestError[]): Record<string, number> {
+  for (const e of errors) into[e.code] = (into[e.code] ?? 0) + 1;
+  return into;
+}
+
+/** Adds histogram `add` into `into`. */
+export function mergeCounts(into: Record<string, number>, add: Record<string, number> | undefined): Record<string, number> {
+  for (const [k, n] of Object.entries(add ?? {})) into[k] = (into[k] ?? 0) + n;
+  return into;
 }

@@ -17,6 +17,7 @@ import { loopbackGuard } from './gateway/loopback-guard.js';
 import type { Principal } from './gateway/principal.js';
 import type { RateLimits } from './gateway/rate-limit.js';
 import { createIngestRouter } from './ingest-routes.js';
+import { createJobErrorsRoute } from './job-errors.js';
 import { buildOpenApi } from './openapi.js';
 import { createQueryRouter, type QueryFeature } from './query-routes.js';
 import { publicSource } from './redact.js';
@@ -144,6 +145,8 @@ export function createApp(deps: AppDeps): express.Express {
       sourceView,
     }),
   );
+
+  v1.get('/jobs/:jobId/errors', ...createJobErrorsRoute({ jobs: deps.jobs, store: deps.store, sourceView }));
 
   v1.post('/search', requireScope('query'), limit('query'), async (req: Request, res: Response) => {
     const body = SearchRequest.parse(req.body);

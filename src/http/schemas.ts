@@ -33,6 +33,7 @@ export const JobReport = z.object({
   chunks: z.number(),
   errors: z.array(z.object({ source: z.string(), code: z.string(), message: z.string() })),
   errorsDropped: z.number(),
+  errorCodes: z.record(z.string(), z.number()).optional(),
   pii: z.record(z.string(), z.number()).optional(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),

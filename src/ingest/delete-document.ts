@@ -1,4 +1,5 @@
 import type { VectorIndex } from '../index/port.js';
+import { deleteCatalogRecord, readCatalogRecord } from '../store/catalog.js';
 import type { BlobStore } from '../store/port.js';
 
 export interface DeletionResult {
@@ -7,6 +8,8 @@ export interface DeletionResult {
   sourcesRemoved: number;
   /** Source bytes kept because another indexed document (or a whole corpus file) still needs them. */
   sourcesRetained: number;
+  /** Whether the document's catalog record was removed (false: there was none). */
+  catalogRemoved?: boolean;
 }
 
 /**
@@ -28,16 +31,24 @@ export async function deleteDocumentEverywhere(deps: { index: VectorIndex; store
       sourcesRemoved += 1;
     }
   }
-  return { documentId, pointsRemoved, sourcesRemoved, sourcesRetained };
+  // Last: while the record exists a rebuild would bring the document back, so it goes once the
+  // chunks and bytes are gone (a retry after a crash still finds it and finishes).
+  const catalogRemoved = await deleteCatalogRecord(deps.store, documentId);
+  return { documentId, pointsRemoved, sourcesRemoved, sourcesRetained, catalogRemoved };
 }
 
 /** What a deletion must leave: no chunk in any collection, no removed source in the store. */
-export async function verifyDocumentGone(deps: { index: VectorIndex; store: BlobStore }, documentId: string, removedHashes: string[]): Promise<{ gone: boolean; remainingPoints: number; remainingSources: number }> {
+export async function verifyDocumentGone(
+  deps: { index: VectorIndex; store: BlobStore },
+  documentId: string,
+  removedHashes: string[],
+): Promise<{ gone: boolean; remainingPoints: number; remainingSources: number; catalogRecord: boolean }> {
   let remainingPoints = 0;
   for (const c of await deps.index.listCollections()) remainingPoints += await deps.index.count(c.name, { documentId });
   let remainingSources = 0;
   for (const h of removedHashes) if (await deps.store.has(deps.store.contentKey(h))) remainingSources += 1;
-  return { gone: remainingPoints === 0 && remainingSources === 0, remainingPoints, remainingSources };
+  const catalogRecord = (await readCatalogRecord(deps.store, documentId)) !== undefined;
+  return { gone: remainingPoints === 0 && remainingSources === 0 && !catalogRecord, remainingPoints, remainingSources, catalogRecord };
 }
 
 /** The content hashes of a document's indexed versions (its source bytes, for file sources). */

@@ -1,6 +1,7 @@
 import { chunkDocument } from '../domain/chunker.js';
 import { chunkId, documentIdFor, sha256Hex } from '../domain/ids.js';
 import {
+  countErrorCodes,
   LEGACY_POLICY,
   MAX_ERRORS_KEPT,
   type ChunkBatchRef,
@@ -15,6 +16,7 @@ import type { ChunkPayload, ParsedDocument, ParseResult } from '../domain/types.
 import type { TokenCounter } from '../embed/port.js';
 import { DocumentError } from '../errors.js';
 import type { VectorIndex } from '../index/port.js';
+import { writeSourceErrors } from '../store/job-errors.js';
 import type { BlobStore } from '../store/port.js';
 import { canWriteDocument, existingDocuments, verdictMessage } from './rights.js';
 
@@ -101,6 +103,11 @@ async function presentAcls(index: VectorIndex, collection: string, ids: string[]
  * Parses a staged source, chunks each of its documents, skips those already indexed with the same
  * content and pipeline, and writes the rest as batches to the store. Deterministic keys: a retry
  * rewrites the same batches.
+ *
+ * Every document lands in exactly one count: failed (parse error, FORBIDDEN, NO_TEXT), skipped
+ * (unchanged), or the `documentsCompleted` of the one batch holding its last chunk (done once that
+ * batch is indexed). So `total = failed + skipped + sum(documentsCompleted)`.
+ * With `sourceIndex`, every error (not only the kept ones) is written to the job's errors file.
  */
 export async function prepareStagedSource(
   deps: PrepareDeps,
@@ -109,6 +116,7 @@ export async function prepareStagedSource(
   pipeline: PipelineRef,
   policy: IngestPolicy = LEGACY_POLICY,
   jobId = 'job',
+  sourceIndex?: number,
 ): Promise<PreparedSource> {
   const bytes = await deps.store.get(deps.store.contentKey(staged.hash));
   const parsed = await deps.parse(bytes, staged.name);
@@ -169,13 +177,15 @@ export async function prepareStagedSource(
   const batches: ChunkBatchRef[] = [];
   let current: StoredPoint[] = [];
   let completed = 0;
-  const flush = async () => {
+  const flush = async (endsMidDocument: boolean) => {
     if (current.length === 0) return;
     // Keyed by job and source, not by content: identical bytes from two sources are two documents.
     const key = `batches/${pipeline.version}/${jobId}/${sha256Hex(staged.sourceKey).slice(0, 32)}/${batches.length}.json`;
     const body: StoredBatch = { points: current, documentsCompleted: completed };
     await deps.store.put(key, JSON.stringify(body));
-    batches.push({ key, chunks: current.length, documentsCompleted: completed });
+    const ref: ChunkBatchRef = { key, chunks: current.length, documentsCompleted: completed };
+    if (endsMidDocument) ref.endsMidDocument = true;
+    batches.push(ref);
     current = [];
     completed = 0;
   };
@@ -185,20 +195,27 @@ export async function prepareStagedSource(
     const unchanged = points.every((p) => aclEqual(present.get(p.id), acl));
     if (unchanged) {
       counts.skipped += 1;
-      counts.done += 1;
       continue;
     }
-    for (const p of points) {
-      current.push(p);
-      if (current.length >= BATCH_CHUNKS) await flush();
+    for (let i = 0; i < points.length; i++) {
+      current.push(points[i]);
+      const last = i === points.length - 1;
+      // Counted before the flush: a document whose last chunk fills a batch exactly completes with
+      // that batch, not with the next one (or with none, at the end of the source).
+      if (last) completed += 1;
+      if (current.length >= BATCH_CHUNKS) await flush(!last);
     }
-    completed += 1;
   }
-  await flush();
-  // A document whose last chunk filled a batch exactly completes with that batch.
-  if (completed > 0 && batches.length > 0) batches[batches.length - 1].documentsCompleted += completed;
+  await flush(false);
+  if (sourceIndex !== undefined) await writeSourceErrors(deps.store, jobId, sourceIndex, errors, 0);
   const kept = errors.slice(0, MAX_ERRORS_KEPT);
-  const out: PreparedSource = { documents: counts, errors: kept, errorsDropped: errors.length - kept.length, batches };
+  const out: PreparedSource = {
+    documents: counts,
+    errors: kept,
+    errorsDropped: errors.length - kept.length,
+    errorCodes: countErrorCodes({}, errors),
+    batches,
+  };
   if (Object.keys(pii).length > 0) out.pii = pii;
   return out;
 }

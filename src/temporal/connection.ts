@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config.js';
-import { AppError, ConfigError } from '../errors.js';
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../obs/logger.js';
+import { connectWhenHealthy } from './health.js';
 
 /** TLS settings in the shape both the client and the worker connections take. */
 export interface TemporalTls {
@@ -34,11 +36,21 @@ export function temporalTls(tls: Config['temporal']['tls']): TemporalTls | undef
   return out;
 }
 
-export async function connectClient(address: string, namespace: string, tls?: TemporalTls): Promise<Client> {
-  try {
-    const connection = await Connection.connect({ address, connectTimeout: '5s', ...(tls ? { tls } : {}) });
-    return new Client({ connection, namespace });
-  } catch (err) {
-    throw new AppError('TEMPORAL_UNAVAILABLE', `cannot reach Temporal at ${address}: is srag up running (or TEMPORAL_ADDRESS right)?`, { cause: err });
-  }
+/**
+ * A client once Temporal serves `namespace`: retried with backoff until the frontend is healthy, then
+ * AppError TEMPORAL_UNAVAILABLE (after `wait.timeoutMs`, 120 s by default) saying what to check.
+ */
+export async function connectClient(
+  address: string,
+  namespace: string,
+  tls?: TemporalTls,
+  wait: { timeoutMs?: number; logger?: Logger; signal?: AbortSignal } = {},
+): Promise<Client> {
+  const connection = await connectWhenHealthy(() => Connection.connect({ address, connectTimeout: '5s', ...(tls ? { tls } : {}) }), {
+    ...wait,
+    namespace,
+    address,
+    hint: 'is srag up running (or TEMPORAL_ADDRESS right)?',
+  });
+  return new Client({ connection, namespace });
 }

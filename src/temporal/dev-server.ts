@@ -2,8 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { dirname } from 'node:path';
+import { Connection } from '@temporalio/client';
 import { AppError } from '../errors.js';
 import type { Logger } from '../obs/logger.js';
+import { connectWhenHealthy, DEFAULT_HEALTH_TIMEOUT_MS } from './health.js';
 
 export interface DevServerOptions {
   cliPath: string;
@@ -14,7 +16,13 @@ export interface DevServerOptions {
   uiPort: number;
   namespace: string;
   headless?: boolean;
+  /**
+   * Its own process group: a terminal's Ctrl-C then reaches only its owner, which stops it after the
+   * workers have drained (they still talk to it while they drain). The owner must stop it.
+   */
+  ownProcessGroup?: boolean;
   logger: Logger;
+  /** Until the frontend serves the namespace; generous, since a loaded machine starts it slowly. */
   startTimeoutMs?: number;
 }
 
@@ -35,7 +43,7 @@ function portOpen(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** Starts `temporal server start-dev` and resolves once its frontend accepts connections. */
+/** Starts `temporal server start-dev` and resolves once its frontend is healthy and serves the namespace. */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const host = opts.host ?? '127.0.0.1';
   if (await portOpen(host, opts.port)) {
@@ -53,17 +61,31 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   if (opts.headless) args.push('--headless');
   else args.push('--ui-port', String(opts.uiPort));
 
-  const child: ChildProcess = spawn(opts.cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(opts.cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: opts.ownProcessGroup ?? false });
   let stderrTail = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderrTail = (stderrTail + d.toString('utf8')).slice(-4000);
   });
   let exited = false;
-  child.once('exit', () => {
+  const exitedEarly = new AbortController();
+  child.once('exit', (code, signal) => {
     exited = true;
+    exitedEarly.abort(new Error(`temporal exited (${signal ?? `code ${code}`}): ${stderrTail.trim().slice(-500)}`));
   });
+  const stop = async () => {
+    if (exited) return;
+    const done = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await done;
+    clearTimeout(timer);
+  };
 
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
+  const address = `${host}:${opts.port}`;
+  const timeoutMs = opts.startTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
+  // The port first (cheap, and it notices a server that exits at once), then health: a listening
+  // frontend still refuses work until its services and the namespace are ready.
   while (!(await portOpen(host, opts.port))) {
     if (exited || Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -71,18 +93,24 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  opts.logger.info('temporal: dev server started', { address: `${host}:${opts.port}`, db: opts.dbFile ?? 'memory' });
+  try {
+    const connection = await connectWhenHealthy(() => Connection.connect({ address, connectTimeout: '5s' }), {
+      namespace: opts.namespace,
+      timeoutMs: Math.max(1_000, deadline - Date.now()),
+      logger: opts.logger,
+      address,
+      signal: exitedEarly.signal,
+    });
+    await connection.close();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  opts.logger.info('temporal: dev server started', { address, db: opts.dbFile ?? 'memory' });
 
   return {
-    address: `${host}:${opts.port}`,
+    address,
     uiUrl: opts.headless ? undefined : `http://${host}:${opts.uiPort}`,
-    stop: async () => {
-      if (exited) return;
-      const done = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await done;
-      clearTimeout(timer);
-    },
+    stop,
   };
 }

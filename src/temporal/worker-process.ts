@@ -16,6 +16,73 @@ export interface WorkerProcess {
   kill(): Promise<void>;
 }
 
+/** What the lifecycle needs of a Temporal Worker. */
+export interface RunnableWorker {
+  run(): Promise<void>;
+  shutdown(): void;
+  getState(): string;
+}
+
+export interface WorkerLifecycle {
+  /** Aborted once a stop is asked for: start-up waits (Temporal health) end early with it. */
+  readonly signal: AbortSignal;
+  /** Polls until a stop is asked for, then drains: resolves once in-flight tasks are done. */
+  run(worker: RunnableWorker): Promise<void>;
+}
+
+/**
+ * Stop requests of a worker process: SIGINT, SIGTERM, or its parent going away (the IPC channel
+ * closes). Ctrl-C in a terminal reaches the whole process group, so a worker usually gets SIGINT
+ * directly and then SIGTERM from its parent: shutdown is asked for once, and later requests are only
+ * noted, never an error. The handlers stay installed until the process exits (the worker's entrypoint
+ * exits once it has closed what it opened), so a late signal (the parent's SIGTERM while the worker
+ * closes its index) cannot fall through to Node's default, an abrupt exit. A stop before the worker
+ * polls exits at once: nothing is in flight yet.
+ */
+export function workerLifecycle(
+  logger: Logger,
+  opts: { events?: NodeJS.EventEmitter; exit?: (code: number) => void } = {},
+): WorkerLifecycle {
+  const events = opts.events ?? process;
+  const exit = opts.exit ?? ((code: number) => process.exit(code));
+  const controller = new AbortController();
+  let target: RunnableWorker | undefined;
+  const stopWorker = (worker: RunnableWorker) => {
+    // The SDK's own signal hook may have asked first; asking a stopping worker again would throw.
+    if (worker.getState() !== 'RUNNING') return;
+    try {
+      worker.shutdown();
+    } catch (err) {
+      logger.debug('worker: shutdown already under way', { err });
+    }
+  };
+  const request = (reason: string) => {
+    if (controller.signal.aborted) {
+      logger.debug('worker: stop already requested', { reason });
+      return;
+    }
+    logger.info('worker: stopping', { reason });
+    controller.abort(new Error(`stop requested (${reason})`));
+    if (target) stopWorker(target);
+    else exit(0);
+  };
+  events.on('SIGINT', () => request('SIGINT'));
+  events.on('SIGTERM', () => request('SIGTERM'));
+  // Only a forked worker has a parent to lose. (The listener holds the IPC channel open: the
+  // entrypoint ends with process.exit.)
+  const forked = events === process ? typeof process.send === 'function' : true;
+  if (forked) events.on('disconnect', () => request('parent gone'));
+  return {
+    signal: controller.signal,
+    async run(worker) {
+      target = worker;
+      const running = worker.run();
+      if (controller.signal.aborted) stopWorker(worker);
+      await running;
+    },
+  };
+}
+
 /** Starts `workers/<kind>.ts` as its own process and resolves once it polls its task queue. */
 export async function startWorkerProcess(
   kind: WorkerKind,

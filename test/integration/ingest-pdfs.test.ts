@@ -166,7 +166,8 @@ describe('ingesting the eval PDFs through the API', () => {
     const port = new URL(api.url).port;
     const run = await srag(['ingest', dir], port);
     expect(run.status).toBe(1);
-    expect(run.stdout).toMatch(/documents: 1 ok .*1 failed, 2 total/);
+    expect(run.stdout).toMatch(/documents: 1 indexed, 0 unchanged, 1 failed, 2 total/);
+    expect(run.stdout).toMatch(/errors by code: EMPTY_FILE 1/);
     expect(run.stdout).toMatch(/broken\.pdf: EMPTY_FILE/);
     const json = await srag(['jobs', '--json'], port);
     expect(json.status).toBe(0);

@@ -68,7 +68,8 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
   const base = loadConfig(baseEnv);
   const cliPath = resolveTemporalCli({ explicitPath: base.temporal.cliPath, searchPath: process.env.PATH, cacheDir: base.cacheDir, logger });
   const dev: DevServer = await startDevServer({ cliPath, port, uiPort: port + 1, namespace: base.temporal.namespace, headless: true, logger });
-  const client = await connectClient(dev.address, base.temporal.namespace);
+  // startDevServer and connectClient both wait for a healthy frontend (not just an open port).
+  const client = await connectClient(dev.address, base.temporal.namespace, undefined, { logger });
   const embedder = await createEmbedder(base.embedding, logger);
   const pipeline = pipelineRef(PARSER_ID, base.chunk, embedder.modelId, embedder.dimension, base.collectionPrefix);
   const dirs: string[] = [dataDir];

@@ -131,7 +131,8 @@ describe('activities', () => {
     expect(first.documents).toMatchObject({ total: 1, skipped: 0 });
 
     const second = await run();
-    expect(second.documents).toMatchObject({ total: 1, done: 1, skipped: 1 });
+    // Unchanged documents are skipped, not done: total = done + failed + skipped.
+    expect(second.documents).toEqual({ total: 1, done: 0, failed: 0, skipped: 1 });
     expect(second.batches).toEqual([]);
 
     writeDoc('doc.md', 4);
@@ -142,6 +143,29 @@ describe('activities', () => {
     const hashes = new Set<string>();
     await index.scroll(pipeline.collection, undefined, (_id, p) => hashes.add(p.contentHash));
     expect(hashes.size).toBe(1);
+  });
+
+  it('writes every error of a source to the job errors file, and rewrites it the same on retry', async () => {
+    const path = join(dir, 'corpus.jsonl');
+    const lines = ['{"_id":"ok","title":"Fine","text":"Some text to index here."}', 'not json', '{"_id":"empty","title":"","text":""}'];
+    writeFileSync(path, lines.join('\n') + '\n');
+    const input = { jobId: 'job_errs', source: { kind: 'path' as const, path }, acl: [] as string[], pipeline, index: 3 };
+    const prepared: PreparedSource = await new MockActivityEnvironment().run(ingest().prepareSource, input);
+    const stored = JSON.parse((await store.get('jobs/job_errs/errors/3.json')).toString('utf8')) as Array<{ code: string }>;
+    expect(stored.map((e) => e.code).sort()).toEqual(Object.entries(prepared.errorCodes).flatMap(([code, n]) => Array<string>(n).fill(code)).sort());
+    expect(stored.length).toBe(prepared.errors.length + prepared.errorsDropped);
+    expect(stored.length).toBe(2);
+    expect(prepared.documents.total).toBe(prepared.documents.failed + prepared.documents.skipped + prepared.batches.reduce((n, b) => n + b.documentsCompleted, 0));
+
+    const record = ingest().recordSourceErrors;
+    const extra = [{ source: 'corpus.jsonl', code: 'MODEL_ERROR', message: 'embedding failed' }];
+    for (let attempt = 0; attempt < 2; attempt++) {
+      expect(await new MockActivityEnvironment().run(record, { jobId: 'job_errs', index: 3, errors: extra, from: stored.length })).toEqual({ stored: stored.length + 1 });
+    }
+    // Without `from` (a failed child's error), a retry does not append it twice.
+    const child = [{ source: 'corpus.jsonl', code: 'INTERNAL', message: 'ingestion of this source failed' }];
+    await new MockActivityEnvironment().run(record, { jobId: 'job_errs', index: 3, errors: child });
+    expect(await new MockActivityEnvironment().run(record, { jobId: 'job_errs', index: 3, errors: child })).toEqual({ stored: stored.length + 2 });
   });
 
   it('refuses to embed for a job of another model', async () => {

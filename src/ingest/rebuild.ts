@@ -1,0 +1,87 @@
+import { sha256Hex } from '../domain/ids.js';
+import type { ChunkBatchRef, PipelineRef, SourceSpec } from '../domain/ingest.js';
+import type { VectorIndex } from '../index/port.js';
+import { listCatalog } from '../store/catalog.js';
+import { manifestKeyFor } from '../store/manifest.js';
+import type { BlobStore } from '../store/port.js';
+import { loadVectors } from './embed-batch.js';
+import type { StoredBatch } from './prepare.js';
+
+/**
+ * Rebuilding a collection from the store alone: the catalog names every document, its source bytes,
+ * ACL, owner and PII policy; re-ingesting those sources with those settings gives the same chunk ids
+ * (document id, content hash, chunk index and pipeline version are all in the catalog or the config).
+ * A probe taken before the drop and again after the rebuild proves it: the same point ids, and the same
+ * top-10 for fixed probe vectors.
+ */
+
+export interface RebuildPlan {
+  manifestKey: string;
+  sources: number;
+  documents: number;
+}
+
+/** One source per catalog record, carrying that record's ACL, owner and PII policy. */
+export async function writeRebuildManifest(store: BlobStore, jobId: string): Promise<RebuildPlan> {
+  const records = await listCatalog(store);
+  const sources: SourceSpec[] = [];
+  // Records of one corpus file are rebuilt from one pass over that file, grouped by their settings.
+  const corpora = new Map<string, SourceSpec & { kind: 'stored' }>();
+  for (const r of records) {
+    const settings = { acl: [...r.acl].sort(), owner: r.owner, pii: r.pii };
+    if (r.externalId !== undefined) {
+      const key = JSON.stringify([r.sourceHash, r.sourceKey, settings]);
+      let source = corpora.get(key);
+      if (!source) {
+        source = { kind: 'stored', hash: r.sourceHash, name: r.sourceName, sourceKey: r.sourceKey, ...settings, externalIds: [] };
+        corpora.set(key, source);
+        sources.push(source);
+      }
+      source.externalIds!.push(r.externalId);
+    } else {
+      sources.push({ kind: 'stored', hash: r.sourceHash, name: r.sourceName, sourceKey: r.sourceKey, title: r.title, ...settings });
+    }
+  }
+  const manifestKey = manifestKeyFor(jobId);
+  await store.put(manifestKey, JSON.stringify({ sources, owner: 'rebuild' }));
+  return { manifestKey, sources: sources.length, documents: records.length };
+}
+
+/** A fixed probe: texts of evenly spaced chunks (by id order), written as a batch to embed. */
+export async function writeProbeBatch(deps: { store: BlobStore; index: VectorIndex }, collection: string, key: string, size: number): Promise<ChunkBatchRef | undefined> {
+  const all: StoredBatch['points'] = [];
+  await deps.index.scroll(collection, undefined, (id, payload) => all.push({ id, payload }));
+  if (all.length === 0) return undefined;
+  all.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const step = Math.max(1, Math.floor(all.length / size));
+  const points = all.filter((_, i) => i % step === 0).slice(0, size);
+  await deps.store.put(key, JSON.stringify({ points, documentsCompleted: 0 } satisfies StoredBatch));
+  return { key, chunks: points.length, documentsCompleted: 0 };
+}
+
+export interface ProbeResult {
+  points: number;
+  /** SHA-256 over the sorted point ids: equal sets give equal digests. */
+  idsDigest: string;
+  /** Top-10 point ids per probe vector. */
+  topK: string[][];
+}
+
+export async function runProbe(deps: { store: BlobStore; index: VectorIndex }, pipeline: PipelineRef, batch: ChunkBatchRef, vectorsKey: string, k = 10): Promise<ProbeResult> {
+  const ids: string[] = [];
+  await deps.index.scroll(pipeline.collection, undefined, (id) => ids.push(id));
+  ids.sort();
+  const vectors = await loadVectors(deps.store, vectorsKey, batch.chunks, pipeline.dimension);
+  const topK: string[][] = [];
+  for (const v of vectors) topK.push((await deps.index.search(pipeline.collection, v, k)).map((h) => h.id));
+  return { points: ids.length, idsDigest: sha256Hex(ids.join('\n')), topK };
+}
+
+export function compareProbes(before: ProbeResult, after: ProbeResult): { idsIdentical: boolean; top10Identical: number; probes: number } {
+  let same = 0;
+  before.topK.forEach((ids, i) => {
+    const other = after.topK[i] ?? [];
+    if (ids.length === other.length && ids.every((id, j) => id === other[j])) same += 1;
+  });
+  return { idsIdentical: before.points === after.points && before.idsDigest === after.idsDigest, top10Identical: same, probes: before.topK.length };
+}
