@@ -6,6 +6,7 @@ import { deleteDocumentEverywhere, documentSourceHashes, verifyDocumentGone } fr
 import { embedStoredBatch } from '../src/ingest/embed-batch.js';
 import { indexStoredBatch } from '../src/ingest/index-batch.js';
 import { prepareStagedSource, type PrepareDeps } from '../src/ingest/prepare.js';
+import { compareProbes, removeProbe, runProbe, writeProbeBatch, writeRebuildManifest } from '../src/ingest/rebuild.js';
 import { stageSource } from '../src/ingest/stage.js';
 import type { PipelineRef } from '../src/domain/ingest.js';
 import type { Logger } from '../src/obs/logger.js';
@@ -37,7 +38,14 @@ export function createIngestActivities(deps: IngestActivityDeps): IngestActiviti
       permanentOnBadInput(async () => {
         const staged = await stageSource(deps.store, input.source, deps.maxFileBytes, deps.pathRoots);
         const counter = deps.counterFor ? await deps.counterFor(input.pipeline) : deps.counter;
-        const prepared = await prepareStagedSource({ ...deps, counter }, staged, input.acl, input.pipeline, input.policy, input.jobId, input.index);
+        // Per-source settings (a rebuild restoring each catalog record as it was) count only in an
+        // admin's job; the API never builds them from request fields.
+        const own = input.source.kind === 'stored' && input.policy?.owner.admin ? input.source : undefined;
+        const policy = own?.pii && input.policy ? { ...input.policy, pii: own.pii } : input.policy;
+        const prepared = await prepareStagedSource({ ...deps, counter }, staged, own?.acl ?? input.acl, input.pipeline, policy, input.jobId, input.index, {
+          only: own?.externalIds,
+          owner: own?.owner,
+        });
         deps.logger.info('ingest: source prepared', {
           jobId: input.jobId,
           hash: staged.hash.slice(0, 16),
@@ -47,6 +55,17 @@ export function createIngestActivities(deps: IngestActivityDeps): IngestActiviti
         });
         return prepared;
       }),
+    writeRebuildProbe: ({ collection, key, size }) => writeProbeBatch(deps, collection, key, size),
+    runRebuildProbe: async ({ pipeline, batch, vectorsKey }) =>
+      batch && vectorsKey ? runProbe(deps, pipeline, batch, vectorsKey) : runProbe(deps, pipeline, { key: '', chunks: 0, documentsCompleted: 0 }, ''),
+    compareRebuildProbes: async ({ before, after }) => compareProbes(before, after),
+    removeRebuildProbe: async ({ batch, vectorsKey }) => removeProbe(deps.store, batch, vectorsKey),
+    planRebuild: ({ jobId }) => writeRebuildManifest(deps.store, jobId),
+    resetCollection: async ({ collection, dimension }) => {
+      await deps.index.dropCollection(collection);
+      await deps.index.ensureCollection(collection, dimension);
+      deps.logger.warn('rebuild: collection dropped and recreated empty', { collection });
+    },
     recordSourceErrors: (input) => writeSourceErrors(deps.store, input.jobId, input.index, input.errors, input.from),
     indexBatch: (input) => indexStoredBatch(deps, input.batch, input.vectorsKey, input.pipeline),
     deleteDocument: async ({ documentId }) => {

@@ -1,4 +1,5 @@
 import type { DeletionResult } from '../src/ingest/delete-document.js';
+import type { ProbeResult, RebuildPlan } from '../src/ingest/rebuild.js';
 import type { ChunkBatchRef, IngestError, IngestPolicy, PipelineRef, PreparedSource, SourceSpec } from '../src/domain/ingest.js';
 
 /** Activities on the ingest task queue (I/O: store, parsing, the index). */
@@ -20,6 +21,16 @@ export interface IngestActivities {
   /** Removes a document's chunks from every collection and its source bytes unless shared. */
   deleteDocument(input: { documentId: string }): Promise<DeletionResult & { removedHashes: string[] }>;
   verifyDocumentGone(input: { documentId: string; removedHashes: string[] }): Promise<{ gone: boolean; remainingPoints: number; remainingSources: number }>;
+  /** Rebuild from the store: fixed probe chunks of a collection, written as a batch to embed (none when empty). */
+  writeRebuildProbe(input: { collection: string; key: string; size: number }): Promise<ChunkBatchRef | undefined>;
+  /** Point ids (digest) and, with probe vectors, the top-10 per probe. */
+  runRebuildProbe(input: { pipeline: PipelineRef; batch?: ChunkBatchRef; vectorsKey?: string }): Promise<ProbeResult>;
+  compareRebuildProbes(input: { before: ProbeResult; after: ProbeResult }): Promise<{ idsIdentical: boolean; top10Identical: number; probes: number }>;
+  removeRebuildProbe(input: { batch: ChunkBatchRef; vectorsKey: string }): Promise<void>;
+  /** Writes a job manifest with one source per catalog record (claim-check: the workflow holds the key). */
+  planRebuild(input: { jobId: string }): Promise<RebuildPlan>;
+  /** Drops the collection and creates it empty. */
+  resetCollection(input: { collection: string; dimension: number }): Promise<void>;
 }
 
 /** Activities on the embedding task queue, so GPU workers can serve them. */

@@ -2,3 +2,4 @@
 export { ingestCorpus } from './ingest-corpus.js';
 export { ingestDocument } from './ingest-document.js';
 export { deleteDocument } from './delete-document.js';
+export { rebuildCollection } from './maintenance/rebuild-collection.js';

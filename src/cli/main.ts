@@ -18,6 +18,7 @@ Usage:
   srag ask "<question>" [--k N]             an answer with numbered citations
   srag eval <beir-dir> [--split NAME] [--mode dense|bm25|hybrid]
                                             nDCG@10, Recall@100 and MRR@10 on a BEIR-layout folder
+  srag index rebuild [--collection C]       drop a collection, rebuild it from the store, prove identical ids and top-10
   srag status                               served vs configured pipeline and model, collections, chunk counts
   srag keys create --user U [--groups g1,g2] [--scopes query,ingest,admin] [--name N]
                                             issue an API key (default scope: query); the secret is shown once
@@ -84,6 +85,12 @@ async function main(argv: string[]): Promise<number> {
       const mode = stringFlag(args, 'mode') ?? 'dense';
       if (!['dense', 'bm25', 'hybrid'].includes(mode)) throw new AppError('INVALID_INPUT', '--mode must be dense, bm25 or hybrid');
       return runEval(config, logger, { dir, split: stringFlag(args, 'split') ?? 'test', mode: mode as 'dense' | 'bm25' | 'hybrid', json, limit: intFlag(args, 'limit', 0, 0, 1_000_000) }, out);
+    }
+    case 'index': {
+      const sub = args.positionals[0];
+      if (sub !== 'rebuild') throw new AppError('INVALID_INPUT', 'usage: srag index rebuild [--collection C]');
+      const { runIndexRebuild } = await import('./index-cmd.js');
+      return runIndexRebuild(api, { collection: stringFlag(args, 'collection'), json }, { out, err: process.stderr });
     }
     case 'status': {
       const { runStatus } = await import('./status.js');

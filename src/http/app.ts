@@ -16,6 +16,8 @@ import type { KeyStore } from './gateway/keys.js';
 import { loopbackGuard } from './gateway/loopback-guard.js';
 import type { Principal } from './gateway/principal.js';
 import type { RateLimits } from './gateway/rate-limit.js';
+import type { RebuildService } from '../services/rebuild.js';
+import { createAdminRouter } from './admin-routes.js';
 import { createIngestRouter } from './ingest-routes.js';
 import { createJobErrorsRoute } from './job-errors.js';
 import { buildOpenApi } from './openapi.js';
@@ -51,6 +53,8 @@ export interface AppDeps {
   /** Extra Host names the loopback operator mode accepts. */
   allowedHosts?: string[];
   piiDefault?: PiiPolicy;
+  /** Index maintenance (admin scope); absent: the routes are not mounted. */
+  rebuild?: RebuildService;
 }
 
 function principalOf(res: Response): Principal {
@@ -186,6 +190,8 @@ export function createApp(deps: AppDeps): express.Express {
       sourceView,
     }),
   );
+
+  if (deps.rebuild) v1.use(createAdminRouter({ rebuild: deps.rebuild }));
 
   app.use('/v1', v1);
   app.use(notFound);

@@ -20,6 +20,7 @@ import { createJobService } from '../temporal/jobs.js';
 import { createEmbedder } from '../embed/factory.js';
 import { configuredPipeline } from '../runtime.js';
 import { createPipelineResolver, embeddingConfigFor } from '../services/pipelines.js';
+import { createRebuildService } from '../services/rebuild.js';
 import { createApp, type ReadinessCheck } from './app.js';
 import { createJwtVerifier } from './gateway/jwt.js';
 import { openKeyStore } from './gateway/keys.js';
@@ -176,6 +177,14 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
     cwd: process.cwd(),
     allowedHosts: config.http.allowedHosts,
     piiDefault: config.pii.policy,
+    rebuild: createRebuildService({
+      client: parts.client,
+      store: parts.store,
+      taskQueue: config.temporal.taskQueue,
+      embedTaskQueue: config.temporal.embedTaskQueue,
+      concurrency: config.ingest.concurrency,
+      served: () => resolver.served(),
+    }),
   });
   const server = await new Promise<Server>((resolveListen, reject) => {
     const s = app.listen(config.http.port, config.http.host, () => resolveListen(s));

@@ -1,5 +1,6 @@
 import type { ChunkBatchRef, PipelineRef } from '../domain/ingest.js';
 import type { VectorIndex } from '../index/port.js';
+import { markIndexed } from '../store/catalog.js';
 import type { BlobStore } from '../store/port.js';
 import { loadVectors, pieceKey, PIECE_CHUNKS } from './embed-batch.js';
 import type { StoredBatch } from './prepare.js';
@@ -32,6 +33,10 @@ export async function indexStoredBatch(
   );
   const latest = new Map<string, string>();
   for (const p of stored.points) latest.set(p.payload.documentId, p.payload.contentHash);
+  // A document whose last chunk is in this batch is now fully in the index.
+  for (const p of stored.points) {
+    if (p.payload.chunkIndex === p.payload.chunkCount - 1) await markIndexed(deps.store, p.payload.documentId, pipeline.version, p.payload.contentHash);
+  }
   for (const [documentId, contentHash] of latest) {
     await deps.index.deleteWhere(pipeline.collection, { documentId, notContentHash: contentHash });
   }

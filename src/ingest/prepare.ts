@@ -18,6 +18,7 @@ import { DocumentError } from '../errors.js';
 import type { VectorIndex } from '../index/port.js';
 import { writeSourceErrors } from '../store/job-errors.js';
 import type { BlobStore } from '../store/port.js';
+import { putCatalogRecord, type CatalogRecord } from '../store/catalog.js';
 import { canWriteDocument, existingDocuments, verdictMessage } from './rights.js';
 
 /** Chunks per stored batch: one embed activity and one index activity each. */
@@ -99,6 +100,13 @@ async function presentAcls(index: VectorIndex, collection: string, ids: string[]
   return present;
 }
 
+export interface PrepareOptions {
+  /** Only these records of a corpus file. */
+  only?: string[];
+  /** Owner of documents that have none yet (a rebuild restores the catalog's owner). */
+  owner?: string;
+}
+
 /**
  * Parses a staged source, chunks each of its documents, skips those already indexed with the same
  * content and pipeline, and writes the rest as batches to the store. Deterministic keys: a retry
@@ -117,16 +125,24 @@ export async function prepareStagedSource(
   policy: IngestPolicy = LEGACY_POLICY,
   jobId = 'job',
   sourceIndex?: number,
+  opts: PrepareOptions = {},
 ): Promise<PreparedSource> {
   const bytes = await deps.store.get(deps.store.contentKey(staged.hash));
   const parsed = await deps.parse(bytes, staged.name);
   const errors: IngestError[] = [];
-  const units = unitsOf(parsed, staged, errors);
+  let units = unitsOf(parsed, staged, errors);
+  if (opts.only) {
+    // A rebuild restores the records the catalog lists, nothing else (deleted ones stay deleted).
+    const only = new Set(opts.only);
+    units = units.filter((u) => u.externalId !== undefined && only.has(u.externalId));
+    errors.length = 0;
+  }
   const counts = { total: units.length + errors.length, done: 0, failed: errors.length, skipped: 0 };
   const pii: Record<string, number> = {};
 
   const existing = await existingDocuments(deps.index, pipeline.collection, units.map((u) => u.documentId));
   const pending: StoredPoint[][] = [];
+  const catalog = new Map<string, CatalogRecord>();
   for (const unit of units) {
     const current = existing.get(unit.documentId);
     const verdict = canWriteDocument(policy, current, acl);
@@ -141,7 +157,7 @@ export async function prepareStagedSource(
       unit.doc = applied.doc;
       addCounts(pii, applied.counts);
     }
-    const owner = current?.owner ?? policy.owner.user;
+    const owner = current?.owner ?? opts.owner ?? policy.owner.user;
     const drafts = chunkDocument(unit.doc, pipeline.chunk, deps.counter);
     if (drafts.length === 0) {
       if (parsed.kind === 'document') throw new DocumentError('NO_TEXT', `${staged.name} has no text to index`);
@@ -149,6 +165,23 @@ export async function prepareStagedSource(
       errors.push({ source: unit.label, code: 'NO_TEXT', message: 'record has no text to index' });
       continue;
     }
+    catalog.set(unit.documentId, {
+      documentId: unit.documentId,
+      // For a corpus record: the corpus file's key (its document id is that key plus the record id).
+      sourceKey: staged.sourceKey,
+      sourceHash: staged.hash,
+      sourceName: staged.name,
+      externalId: unit.externalId,
+      contentHash: unit.contentHash,
+      owner,
+      title: unit.title,
+      type: unit.doc.type,
+      pages: unit.doc.pages.length > 0 ? unit.doc.pages.length : undefined,
+      acl,
+      pii: policy.pii,
+      pipelines: { [pipeline.version]: { collection: pipeline.collection, chunks: drafts.length, state: 'indexing' } },
+      updatedAt: new Date().toISOString(),
+    });
     pending.push(
       drafts.map((d) => ({
         id: chunkId(unit.documentId, unit.contentHash, d.index, pipeline.version),
@@ -193,10 +226,15 @@ export async function prepareStagedSource(
     // Same ids means same document, content, chunk and pipeline: nothing to embed again.
     // A changed ACL re-indexes the document so the filter inside the query sees the new groups.
     const unchanged = points.every((p) => aclEqual(present.get(p.id), acl));
+    const record = catalog.get(points[0].payload.documentId);
     if (unchanged) {
       counts.skipped += 1;
+      // Already indexed: the catalog says so (and gains the record if it predates the catalog).
+      if (record) await putCatalogRecord(deps.store, { ...record, pipelines: { [pipeline.version]: { ...record.pipelines[pipeline.version], state: 'indexed' } } });
       continue;
     }
+    // The system of record learns of the document before its chunks reach the index.
+    if (record) await putCatalogRecord(deps.store, record);
     for (let i = 0; i < points.length; i++) {
       current.push(points[i]);
       const last = i === points.length - 1;

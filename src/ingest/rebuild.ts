@@ -4,7 +4,7 @@ import type { VectorIndex } from '../index/port.js';
 import { listCatalog } from '../store/catalog.js';
 import { manifestKeyFor } from '../store/manifest.js';
 import type { BlobStore } from '../store/port.js';
-import { loadVectors } from './embed-batch.js';
+import { loadVectors, pieceKey, PIECE_CHUNKS } from './embed-batch.js';
 import type { StoredBatch } from './prepare.js';
 
 /**
@@ -71,7 +71,7 @@ export async function runProbe(deps: { store: BlobStore; index: VectorIndex }, p
   const ids: string[] = [];
   await deps.index.scroll(pipeline.collection, undefined, (id) => ids.push(id));
   ids.sort();
-  const vectors = await loadVectors(deps.store, vectorsKey, batch.chunks, pipeline.dimension);
+  const vectors = batch.chunks > 0 ? await loadVectors(deps.store, vectorsKey, batch.chunks, pipeline.dimension) : [];
   const topK: string[][] = [];
   for (const v of vectors) topK.push((await deps.index.search(pipeline.collection, v, k)).map((h) => h.id));
   return { points: ids.length, idsDigest: sha256Hex(ids.join('\n')), topK };
@@ -84,4 +84,9 @@ export function compareProbes(before: ProbeResult, after: ProbeResult): { idsIde
     if (ids.length === other.length && ids.every((id, j) => id === other[j])) same += 1;
   });
   return { idsIdentical: before.points === after.points && before.idsDigest === after.idsDigest, top10Identical: same, probes: before.topK.length };
+}
+
+export async function removeProbe(store: BlobStore, batch: ChunkBatchRef, vectorsKey: string): Promise<void> {
+  for (let i = 0; i < Math.ceil(batch.chunks / PIECE_CHUNKS); i++) await store.delete(pieceKey(vectorsKey, i)).catch(() => undefined);
+  await store.delete(batch.key).catch(() => undefined);
 }

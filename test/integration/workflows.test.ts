@@ -48,7 +48,16 @@ function fakeActivities(opts: {
 }) {
   const manifest: SourceSpec[] = [];
   const attempts = new Map<string, number>();
+  const unused = async (): Promise<never> => {
+    throw new Error('not used by these workflows');
+  };
   const ingest: IngestActivities = {
+    writeRebuildProbe: unused,
+    runRebuildProbe: unused,
+    compareRebuildProbes: unused,
+    removeRebuildProbe: unused,
+    planRebuild: unused,
+    resetCollection: unused,
     async readManifestPage({ offset, limit }) {
       return manifest.slice(offset, offset + limit);
     },
