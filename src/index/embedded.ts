@@ -332,6 +332,9 @@ export async function createEmbeddedIndex(dir: string, opts: EmbeddedIndexOption
       return state.mem.search(vector, limit, compileFilter(filter));
     },
 
+    async revision(collection) {
+      return resolve(collection).mem.revision;
+    },
     async count(collection, filter) {
       return resolve(collection).mem.count(compileFilter(filter));
     },

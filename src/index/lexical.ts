@@ -62,8 +62,19 @@ export function createLexicalIndex(vectorIndex: VectorIndex, collection: string,
     return building;
   }
 
+  // A re-ingested document with as many chunks as before keeps the count but changes the points: the
+  // revision token (when the adapter has one) sees that, the count alone would not.
+  let indexedRevision: string | undefined;
   async function refresh(): Promise<void> {
     if (building) return building;
+    if (vectorIndex.revision) {
+      const revision = await vectorIndex.revision(collection);
+      if (revision !== indexedRevision || indexedCount < 0) {
+        await once();
+        indexedRevision = revision;
+      }
+      return;
+    }
     const count = await vectorIndex.count(collection);
     if (count !== indexedCount) await once();
   }

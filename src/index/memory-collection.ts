@@ -24,6 +24,9 @@ export class MemoryCollection {
   private readonly slotOf = new Map<string, number>();
   private readonly byDocument = new Map<string, Set<string>>();
   private live = 0;
+  private writes = 0;
+  /** Distinguishes this incarnation from a dropped-and-recreated collection of the same name. */
+  private readonly incarnation = Math.random().toString(36).slice(2, 10);
 
   constructor(readonly dimension: number, initialCapacity = 1024, useSimd = true) {
     this.matrix = new VectorMatrix(dimension, initialCapacity, useSimd);
@@ -38,12 +41,18 @@ export class MemoryCollection {
     return this.live;
   }
 
+  /** Changes with every write (an upsert that keeps the count, too) and with every new incarnation. */
+  get revision(): string {
+    return `${this.incarnation}:${this.writes}`;
+  }
+
   has(id: string): boolean {
     return this.slotOf.has(id);
   }
 
   /** Returns the slot the vector should be written to, after indexing id and payload. */
   private place(id: string, payload: ChunkPayload): number {
+    this.writes++;
     const existing = this.slotOf.get(id);
     if (existing !== undefined) {
       const old = this.payloads[existing];
@@ -82,6 +91,7 @@ export class MemoryCollection {
   delete(id: string): boolean {
     const slot = this.slotOf.get(id);
     if (slot === undefined) return false;
+    this.writes++;
     this.unindexDocument(this.payloads[slot].documentId, id);
     this.slotOf.delete(id);
     const last = --this.live;

@@ -51,6 +51,11 @@ export interface VectorIndex {
   /** Cosine similarity top-k (vectors are unit length), filter applied inside the search. */
   search(collection: string, vector: Float32Array, k: number, filter?: PointFilter): Promise<ScoredPoint[]>;
   count(collection: string, filter?: PointFilter): Promise<number>;
+  /**
+   * Optional: a token that changes with every write to the collection (derived projections such as the
+   * BM25 index rebuild when it changes). Adapters without one are followed by their point count.
+   */
+  revision?(collection: string): Promise<string>;
   /** Points by id; missing ids are absent from the result. */
   retrieve(collection: string, ids: string[]): Promise<ScoredPoint[]>;
   /** Visits every point matching the filter (payload only), in no particular order. */

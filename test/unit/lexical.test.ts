@@ -126,3 +126,32 @@ describe('lexical index', () => {
     expect(await createLexicalIndex(fakeIndex([]).index, 'c').search('lunch', 5)).toEqual([]);
   });
 });
+
+describe('lexical index over the embedded index', () => {
+  it('sees a re-ingested document whose chunk count did not change', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createEmbeddedIndex } = await import('../../src/index/embedded.js');
+    const dir = mkdtempSync(join(tmpdir(), 'srag-lex-rev-'));
+    const index = await createEmbeddedIndex(dir);
+    try {
+      await index.ensureCollection('c', 2);
+      const v = new Float32Array([1, 0]);
+      await index.upsert('c', [{ id: 'a1', vector: v, payload: payload('a', 0, 'the old wording about tulips') }]);
+      const lexical = createLexicalIndex(index, 'c');
+      await lexical.refresh();
+      expect((await lexical.search('tulips', 5)).map((h) => h.id)).toEqual(['a1']);
+      // Re-ingested: one new chunk replaces the old one, so the point count stays 1.
+      await index.upsert('c', [{ id: 'a2', vector: v, payload: payload('a', 0, 'the new wording about orchids', { contentHash: 'h-a-2' }) }]);
+      await index.deleteWhere('c', { documentId: 'a', notContentHash: 'h-a-2' });
+      expect(await index.count('c')).toBe(1);
+      await lexical.refresh();
+      expect((await lexical.search('orchids', 5)).map((h) => h.id)).toEqual(['a2']);
+      expect(await lexical.search('tulips', 5)).toEqual([]);
+    } finally {
+      await index.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
