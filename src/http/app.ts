@@ -144,6 +144,7 @@ export function createApp(deps: AppDeps): express.Express {
       pathRoots: deps.pathRoots,
       cwd: deps.cwd,
       maxFiles: deps.limits.maxFiles,
+      maxFileBytes: deps.limits.maxFileBytes,
       piiDefault: deps.piiDefault ?? 'off',
       limit: limit('ingest'),
       sourceView,

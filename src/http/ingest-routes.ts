@@ -5,6 +5,7 @@ import { AppError } from '../errors.js';
 import type { VectorIndex } from '../index/port.js';
 import { canWriteDocument, existingDocuments, verdictMessage } from '../ingest/rights.js';
 import type { Logger } from '../obs/logger.js';
+import { stageSource } from '../ingest/stage.js';
 import { resolveUnderRoots } from '../store/safe-paths.js';
 import type { BlobStore } from '../store/port.js';
 import type { JobService, JobViewer } from '../temporal/jobs.js';
@@ -27,6 +28,8 @@ export interface IngestRoutesDeps {
   pathRoots: string[];
   cwd: string;
   maxFiles: number;
+  /** Per-file limit; with it, path sources are staged into the store by the API before the job starts. */
+  maxFileBytes?: number;
   /** The operator's PII policy: the least a job runs with; a request may ask for stricter. */
   piiDefault: PiiPolicy;
   /** Rate limit for ingestion, per principal (applied after authentication). */
@@ -166,6 +169,22 @@ export function createIngestRouter(deps: IngestRoutesDeps): Router {
       }
     }
 
+    // Path sources are staged into the content store here, so workers on other machines never need
+    // this machine's filesystem. A file that cannot be staged (gone, too large) stays a path source:
+    // the job then reports it with its code, alone.
+    sources = await Promise.all(
+      sources.map(async (s): Promise<SourceSpec> => {
+        if (s.kind !== 'path' || deps.maxFileBytes === undefined) return s;
+        try {
+          const staged = await stageSource(deps.store, s, deps.maxFileBytes, deps.pathRoots);
+          return { kind: 'stored', hash: staged.hash, name: staged.name, sourceKey: staged.sourceKey };
+        } catch (err) {
+          if (err instanceof AppError && err.code === 'FORBIDDEN') throw err;
+          if (err instanceof AppError) return s;
+          throw err;
+        }
+      }),
+    );
     const { jobId } = await deps.jobs.submit(sources, acl, policy);
     note.jobId = jobId;
     note.detail = { sources: sources.length };
