@@ -58,7 +58,11 @@ export async function stageSource(store: BlobStore, source: SourceSpec, maxFileB
     const size = (await store.get(store.contentKey(source.hash))).length;
     return { hash: source.hash, size, name: source.name, sourceKey: source.sourceKey, title: source.title };
   }
-  const path = resolve(source.path);
+  const given = resolve(source.path);
+  // Confined (roots given): the API handed over a real path, and any link on the way now means the
+  // filesystem changed under us. Unconfined (the local operator names any file): links in the path
+  // are the operator's own (a symlinked home or mount), so the real path is opened.
+  const path = roots ? given : await realpath(given).catch(() => given);
   const handle = await openNoFollow(path);
   try {
     const info = await handle.stat();
@@ -69,7 +73,7 @@ export async function stageSource(store: BlobStore, source: SourceSpec, maxFileB
     await assertSameRealFile(path, info, roots);
     // maxBytes again while streaming: the file may grow after the fstat.
     const { hash, size } = await store.putStream(handle.createReadStream({ highWaterMark: 1 << 20, autoClose: false }), { maxBytes: maxFileBytes });
-    return { hash, size, name: basename(path), sourceKey: `file:${path}` };
+    return { hash, size, name: basename(given), sourceKey: `file:${given}` };
   } finally {
     await handle.close().catch(() => undefined);
   }

@@ -159,7 +159,7 @@ describe('stageSource on path sources', () => {
     const [file] = await resolveUnderRoots(['a.txt'], [root], root, MAX);
     await fsp.rm(file);
     await fsp.symlink(path.join(outside, 'secret.txt'), file);
-    const err = await failure(stage(file));
+    const err = await failure(stage(file, [root]));
     expect(err.code).toBe('FORBIDDEN');
     expect(err.message).not.toContain(outside);
     expect(err.message).not.toContain(root);
@@ -170,10 +170,16 @@ describe('stageSource on path sources', () => {
     const [file] = await resolveUnderRoots(['sub/b.md'], [root], root, MAX);
     await fsp.rename(path.join(root, 'sub'), path.join(root, 'sub-old'));
     await fsp.symlink(outside, path.join(root, 'sub'));
-    const err = await failure(stage(file));
+    const err = await failure(stage(file, [root]));
     expect(err.code).toBe('FORBIDDEN');
     expect(err.message).not.toContain(outside);
     expect(await store.list('sources/')).toEqual([]);
+  });
+
+  it('without roots (the local operator) follows links in the path to the real file, keeping the given name', async () => {
+    await fsp.symlink(root, path.join(outside, 'root-link'));
+    const staged = await stage(path.join(outside, 'root-link', 'a.txt'));
+    expect(staged).toMatchObject({ size: 5, name: 'a.txt', sourceKey: `file:${path.join(outside, 'root-link', 'a.txt')}` });
   });
 
   it('re-checks the roots when given them', async () => {
