@@ -17,8 +17,8 @@ import type { Client } from '@temporalio/client';
 import { loadConfig, PROJECT_ROOT } from '../src/config.js';
 import { createEmbedder } from '../src/embed/factory.js';
 import { AppError } from '../src/errors.js';
+import { createConfiguredAnswerer } from '../src/generate/factory.js';
 import { createApp } from '../src/http/app.js';
-import { buildAnswerer } from '../src/http/server.js';
 import { createEmbeddedIndex } from '../src/index/embedded.js';
 import { createLexicalIndex } from '../src/index/lexical.js';
 import { openAuditLog } from '../src/obs/audit.js';
@@ -52,7 +52,7 @@ async function serve(): Promise<void> {
   };
   const jobs: JobService = { submit: unused, get: unused, list: unused, cancel: unused };
   const collection = async () => scratch.collection;
-  const { answerer, generator } = buildAnswerer(config, logger);
+  const { answerer, generator } = createConfiguredAnswerer(config.llm, logger);
   const app = createApp({
     jobs,
     documents: { index, collection, client: {} as Client, taskQueue: config.temporal.taskQueue },

@@ -1,19 +1,10 @@
 // Shared by the benchmarks: a BEIR-layout corpus indexed into a scratch embedded index with the
-// ingestion steps themselves (prepare -> embed -> index), laid out exactly as `srag eval` lays it out
-// (src/eval/run.ts), so a corpus that eval or an earlier benchmark indexed is reused, not re-embedded.
-import { join } from 'node:path';
+// ingestion steps themselves (prepare -> embed -> index), through the same code as `srag eval`
+// (src/eval/scratch.ts), so a corpus that eval or an earlier benchmark indexed is reused, not re-embedded.
 import type { Config } from '../src/config.js';
-import { sha256Hex } from '../src/domain/ids.js';
-import { pipelineRef } from '../src/domain/pipeline.js';
 import type { PipelineRef } from '../src/domain/ingest.js';
 import type { Embedder } from '../src/embed/port.js';
-import { createEmbeddedIndex } from '../src/index/embedded.js';
-import { embedStoredBatch } from '../src/ingest/embed-batch.js';
-import { indexStoredBatch } from '../src/ingest/index-batch.js';
-import { prepareStagedSource } from '../src/ingest/prepare.js';
-import { PARSER_ID, parseSource } from '../src/parse/index.js';
-import { openTokenCounter } from '../src/runtime.js';
-import { createFsBlobStore } from '../src/store/fs.js';
+import { openScratchIndex, scratchDepsFor } from '../src/eval/scratch.js';
 
 export interface ScratchIndex {
   /** Directory of the embedded index; open it read-only to serve. */
@@ -27,50 +18,29 @@ export interface ScratchIndex {
 }
 
 export async function ensureScratchIndex(config: Config, embedder: Embedder, corpusPath: string): Promise<ScratchIndex> {
-  const workDir = join(config.cacheDir, 'eval');
-  const base = pipelineRef(PARSER_ID, config.chunk, embedder.modelId, embedder.dimension, config.collectionPrefix);
-  const pipeline: PipelineRef = { ...base, collection: 'eval' };
-  const store = createFsBlobStore(join(workDir, 'store'));
-  const staged = await store.putFile(corpusPath);
-  const dir = join(workDir, 'index', `${base.version}-${staged.hash.slice(0, 16)}`);
-  const counter = await openTokenCounter(config);
-  const index = await createEmbeddedIndex(dir, {});
-  try {
-    const t0 = performance.now();
-    await index.ensureCollection(pipeline.collection, pipeline.dimension);
-    const prepared = await prepareStagedSource(
-      {
-        store,
-        index,
-        counter,
-        parse: (bytes, filename) => parseSource(bytes, { filename, limits: { ...config.limits, maxFileBytes: Math.max(config.limits.maxFileBytes, 1 << 30) } }),
-      },
-      { hash: staged.hash, size: staged.size, name: 'corpus.jsonl', sourceKey: `beir:${sha256Hex(corpusPath).slice(0, 12)}` },
-      [],
-      pipeline,
-    );
-    const total = prepared.batches.reduce((n, b) => n + b.chunks, 0);
-    let done = 0;
-    let last = 0;
-    for (const batch of prepared.batches) {
-      const { vectorsKey } = await embedStoredBatch({ store, embedder }, batch, pipeline);
-      await indexStoredBatch({ store, index }, batch, vectorsKey, pipeline);
-      done += batch.chunks;
-      if (Date.now() - last > 5000 || done === total) {
+  let last = 0;
+  const scratch = await openScratchIndex(
+    {
+      ...(await scratchDepsFor(config, embedder)),
+      progress: (_stage, done, total) => {
+        if (Date.now() - last <= 5000 && done !== total) return;
         last = Date.now();
         process.stderr.write(`embedding: ${done}/${total} chunks\n`);
-      }
-    }
+      },
+    },
+    corpusPath,
+  );
+  try {
     return {
-      dir,
-      collection: pipeline.collection,
-      pipeline,
-      documents: prepared.documents.total,
-      points: await index.count(pipeline.collection),
-      indexSeconds: total === 0 ? 0 : (performance.now() - t0) / 1000,
+      dir: scratch.dir,
+      collection: scratch.pipeline.collection,
+      pipeline: scratch.pipeline,
+      documents: scratch.documents,
+      points: await scratch.index.count(scratch.pipeline.collection),
+      indexSeconds: scratch.indexedChunks === 0 ? 0 : scratch.seconds,
     };
   } finally {
-    await index.close();
+    await scratch.index.close();
   }
 }
 

@@ -1,11 +1,9 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Config } from '../config.js';
-import { pipelineRef } from '../domain/pipeline.js';
 import { createEmbedder } from '../embed/factory.js';
 import { runBeirEval, type EvalMode } from '../eval/run.js';
+import { scratchDepsFor } from '../eval/scratch.js';
 import type { Logger } from '../obs/logger.js';
-import { PARSER_ID, parseSource } from '../parse/index.js';
-import { openTokenCounter } from '../runtime.js';
 
 export interface EvalOptions {
   dir: string;
@@ -18,15 +16,10 @@ export interface EvalOptions {
 export async function runEval(config: Config, logger: Logger, opts: EvalOptions, out: (s: string) => void): Promise<number> {
   const embedder = await createEmbedder(config.embedding, logger);
   try {
-    const pipeline = pipelineRef(PARSER_ID, config.chunk, embedder.modelId, embedder.dimension, config.collectionPrefix);
     let last = 0;
     const result = await runBeirEval(
       {
-        embedder,
-        counter: await openTokenCounter(config),
-        parse: (bytes, filename) => parseSource(bytes, { filename, limits: { ...config.limits, maxFileBytes: Math.max(config.limits.maxFileBytes, 1 << 30) } }),
-        pipeline,
-        workDir: join(config.cacheDir, 'eval'),
+        ...(await scratchDepsFor(config, embedder)),
         progress: (stage, done, total) => {
           if (Date.now() - last < 2000 && done !== total) return;
           last = Date.now();

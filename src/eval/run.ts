@@ -1,30 +1,13 @@
-import { join } from 'node:path';
-import { rankDocuments, scoreRun, type RetrievalScores } from '../domain/ir-metrics.js';
 import { rrf } from '../domain/fusion.js';
-import { sha256Hex } from '../domain/ids.js';
-import type { PipelineRef } from '../domain/ingest.js';
-import type { ParseResult } from '../domain/types.js';
-import type { Embedder, TokenCounter } from '../embed/port.js';
-import { createEmbeddedIndex } from '../index/embedded.js';
+import { rankDocuments, scoreRun, type RetrievalScores } from '../domain/ir-metrics.js';
 import { createLexicalIndex } from '../index/lexical.js';
-import type { ScoredPoint, VectorIndex } from '../index/port.js';
-import { embedStoredBatch } from '../ingest/embed-batch.js';
-import { indexStoredBatch } from '../ingest/index-batch.js';
-import { prepareStagedSource } from '../ingest/prepare.js';
-import { createFsBlobStore } from '../store/fs.js';
+import { createSearchService, type RetrievedPoint, type SearchMode, type Viewer } from '../query/search.js';
 import { loadBeirSplit } from './beir.js';
+import { openScratchIndex, type ScratchDeps } from './scratch.js';
 
-export type EvalMode = 'dense' | 'bm25' | 'hybrid';
+export type EvalMode = SearchMode;
 
-export interface EvalDeps {
-  embedder: Embedder;
-  counter: TokenCounter;
-  parse: (bytes: Uint8Array, filename: string) => Promise<ParseResult>;
-  pipeline: PipelineRef;
-  /** Scratch area; the index built there is reused by later runs on the same corpus and pipeline. */
-  workDir: string;
-  progress?: (stage: string, done: number, total: number) => void;
-}
+export type EvalDeps = ScratchDeps;
 
 export interface EvalResult extends RetrievalScores {
   mode: EvalMode;
@@ -36,70 +19,59 @@ export interface EvalResult extends RetrievalScores {
   pipeline: string;
 }
 
-/** How many chunk hits to fetch so that about 100 distinct documents remain after grouping. */
+/** How many chunk hits each retriever returns so that about 100 distinct documents remain after grouping. */
 const CHUNK_DEPTH = 300;
+/** Documents ranked per query: Recall@100 needs 100. */
+const DOCUMENT_DEPTH = 100;
 
-/** Indexes the corpus with the ingestion steps themselves, then scores the split's queries. */
+const EVERYONE: Viewer = { groups: [], unrestricted: true };
+
+/** BEIR judges documents: a corpus record's id, which a chunk carries as its external id. */
+function documentScores(hits: RetrievedPoint[], score: (h: RetrievedPoint) => number): { docKey: string; score: number }[] {
+  return hits.map((h) => ({ docKey: h.payload.externalId ?? h.payload.documentId, score: score(h) }));
+}
+
+/** Indexes the corpus with the ingestion steps themselves, then scores the split's queries through the search service. */
 export async function runBeirEval(deps: EvalDeps, dir: string, split: string, mode: EvalMode, limit = 0): Promise<EvalResult> {
   const beir = loadBeirSplit(dir, split);
   const queries = limit > 0 ? beir.queries.slice(0, limit) : beir.queries;
-  const store = createFsBlobStore(join(deps.workDir, 'store'));
-  const staged = await store.putFile(beir.corpusPath);
-  const scratch = join(deps.workDir, 'index', `${deps.pipeline.version}-${staged.hash.slice(0, 16)}`);
-  const index: VectorIndex = await createEmbeddedIndex(scratch, {});
-  const pipeline = { ...deps.pipeline, collection: 'eval' };
+  const scratch = await openScratchIndex(deps, beir.corpusPath);
+  const { index, pipeline } = scratch;
   try {
-    const t0 = performance.now();
-    await index.ensureCollection(pipeline.collection, pipeline.dimension);
-    const sourceKey = `beir:${sha256Hex(beir.corpusPath).slice(0, 12)}`;
-    const prepared = await prepareStagedSource(
-      { store, index, counter: deps.counter, parse: deps.parse },
-      { hash: staged.hash, size: staged.size, name: 'corpus.jsonl', sourceKey },
-      [],
-      pipeline,
-    );
-    const total = prepared.batches.reduce((n, b) => n + b.chunks, 0);
-    let done = 0;
-    for (const batch of prepared.batches) {
-      const { vectorsKey } = await embedStoredBatch(
-        { store, embedder: deps.embedder, onPiece: () => deps.progress?.('embedding', done, total) },
-        batch,
-        pipeline,
-      );
-      await indexStoredBatch({ store, index }, batch, vectorsKey, pipeline);
-      done += batch.chunks;
-      deps.progress?.('embedding', done, total);
-    }
-    const indexSeconds = (performance.now() - t0) / 1000;
-
     const lexical = mode === 'dense' ? undefined : createLexicalIndex(index, pipeline.collection, { recheckHits: false });
     await lexical?.refresh();
-    const docKey = (h: ScoredPoint) => ({ docKey: h.payload.externalId ?? h.payload.documentId, score: h.score });
+    const search = createSearchService({ index, embedder: deps.embedder, collection: async () => pipeline.collection, lexical, mode });
+    // A document ranks by its best chunk. BM25 documents rank by the raw BM25 score (the service's
+    // score in bm25 mode is rank-based: same order, but ties would break differently).
+    const ranked = async (text: string, use: 'dense' | 'bm25'): Promise<string[]> => {
+      const { hits } = await search.search(text, CHUNK_DEPTH, EVERYONE, { mode: use });
+      return rankDocuments(documentScores(hits, (h) => (use === 'bm25' ? (h.bm25Score ?? h.score) : h.score)), DOCUMENT_DEPTH);
+    };
     const run = new Map<string, string[]>();
     const t1 = performance.now();
     let qi = 0;
     for (const q of queries) {
-      let dense: string[] = [];
-      let sparse: string[] = [];
-      if (mode !== 'bm25') {
-        const vector = await deps.embedder.embedQuery(q.text);
-        dense = rankDocuments((await index.search(pipeline.collection, vector, CHUNK_DEPTH)).map(docKey), 100);
+      let documents: string[];
+      if (mode === 'hybrid') {
+        // Fused per document, not per chunk: each retriever's document ranking counts once, however
+        // many chunks of a document it returned.
+        const fused = rrf([(await ranked(q.text, 'dense')).map((id) => ({ id })), (await ranked(q.text, 'bm25')).map((id) => ({ id }))]);
+        documents = fused.map((h) => h.id).slice(0, DOCUMENT_DEPTH);
+      } else {
+        documents = await ranked(q.text, mode);
       }
-      if (lexical) sparse = rankDocuments((await lexical.search(q.text, CHUNK_DEPTH)).map(docKey), 100);
-      const ranked = mode === 'dense' ? dense : mode === 'bm25' ? sparse : rrf([dense.map((id) => ({ id })), sparse.map((id) => ({ id }))]).map((h) => h.id).slice(0, 100);
-      run.set(q.id, ranked);
+      run.set(q.id, documents);
       deps.progress?.('queries', ++qi, queries.length);
     }
     const querySeconds = (performance.now() - t1) / 1000;
     const qrels = new Map([...beir.qrels].filter(([qid]) => run.has(qid)));
-    const chunks = await index.count(pipeline.collection);
     return {
       ...scoreRun(run, qrels),
       mode,
       split,
-      documents: prepared.documents.total,
-      chunks,
-      indexSeconds,
+      documents: scratch.documents,
+      chunks: await index.count(pipeline.collection),
+      indexSeconds: scratch.seconds,
       querySeconds,
       pipeline: deps.pipeline.version,
     };

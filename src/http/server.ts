@@ -9,9 +9,7 @@ import type { VectorIndex } from '../index/port.js';
 import { openAuditLog } from '../obs/audit.js';
 import type { Logger } from '../obs/logger.js';
 import { createMetrics } from '../obs/metrics.js';
-import { createAnswerer, type Answerer } from '../generate/answer.js';
-import { createExtractiveGenerator } from '../generate/extractive.js';
-import { createOpenAiChatGenerator } from '../generate/openai.js';
+import { createConfiguredAnswerer } from '../generate/factory.js';
 import { createLexicalIndex } from '../index/lexical.js';
 import { createLexicalSource } from '../query/lexical-source.js';
 import { createSearchService } from '../query/search.js';
@@ -46,16 +44,6 @@ async function timed(check: () => Promise<unknown>): Promise<ReadinessCheck> {
   } catch (err) {
     return { ok: false, detail: err instanceof Error ? err.message : String(err) };
   }
-}
-
-/** Answers from the configured OpenAI-compatible model when LLM_URL is set, extractive quotes otherwise; always verified. */
-export function buildAnswerer(config: Config, logger: Logger): { answerer: Answerer; generator: string } {
-  const extractive = createExtractiveGenerator();
-  const { url, model, apiKey } = config.llm;
-  if (!url) return { answerer: createAnswerer({ extractive, logger }), generator: extractive.name };
-  if (!model) throw new ConfigError('LLM_URL is set without LLM_MODEL: name the model the server should run');
-  const generator = createOpenAiChatGenerator({ url, model, apiKey, logger });
-  return { answerer: createAnswerer({ generator, extractive, logger }), generator: generator.name };
 }
 
 export function keysFile(config: Config): string {
@@ -127,7 +115,7 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
       return { ok: false, detail: err instanceof Error ? err.message : String(err) };
     }
   };
-  const { answerer, generator } = buildAnswerer(config, logger);
+  const { answerer, generator } = createConfiguredAnswerer(config.llm, logger);
   // BM25 over whichever collection the alias serves, rebuilt from the index when its point count changes.
   const lexical = createLexicalSource((collection) => createLexicalIndex(parts.index, collection), { logger });
   const app = createApp({

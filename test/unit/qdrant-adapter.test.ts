@@ -337,6 +337,23 @@ describe('Qdrant adapter over HTTP (fake server)', () => {
     });
   });
 
+  it('re-uploads a snapshot after 503, but not after a 500 from a failed recovery', async () => {
+    const file = path.join(dir, 'x.snapshot');
+    await fsp.writeFile(file, 'not a tar archive');
+    fake.on('POST', /^\/collections\/a\/snapshots\/upload\?/, fail(503, 'Service unavailable'), 1);
+    fake.on('POST', /^\/collections\/a\/snapshots\/upload\?/, ok(true));
+    fake.on('POST', /^\/collections\/b\/snapshots\/upload\?/, fail(500, 'Service internal error: File IO error: Malformed tar archive'));
+    const index = await open();
+    await index.restoreSnapshot(file, 'a');
+    expect(fake.to('POST', /^\/collections\/a\/snapshots\/upload/)).toHaveLength(2);
+    await expect(index.restoreSnapshot(file, 'b')).rejects.toMatchObject({
+      code: 'INDEX_ERROR',
+      message: expect.stringContaining('Malformed tar archive'),
+      details: { collection: 'b', status: 500 },
+    });
+    expect(fake.to('POST', /^\/collections\/b\/snapshots\/upload/)).toHaveLength(1);
+  });
+
   it('is closed after close()', async () => {
     const index = await open();
     await index.close();

@@ -55,6 +55,17 @@ export function isTransient(err: unknown): boolean {
   return isNetworkError(err);
 }
 
+/**
+ * For a snapshot recovery: the server never got to it (network, 429, a gateway's 502/503/504). A 500
+ * means Qdrant tried and failed on these bytes (a malformed archive, say); uploading them again would
+ * fail the same way, and a snapshot can be gigabytes.
+ */
+export function isTransientBeforeRecovery(err: unknown): boolean {
+  const status = statusOf(err);
+  if (status !== undefined) return status === 429 || status === 502 || status === 503 || status === 504;
+  return isTransient(err);
+}
+
 /** Seconds the server asked us to wait (429 Retry-After), when it said. */
 export function retryAfterMs(err: unknown): number | undefined {
   const seconds = (err as { retry_after?: unknown } | undefined)?.retry_after;

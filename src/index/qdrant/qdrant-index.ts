@@ -6,7 +6,7 @@ import type { Logger } from '../../obs/logger.js';
 import type { CollectionInfo, IndexPoint, PointFilter, ScoredPoint, SnapshotInfo, VectorIndex } from '../port.js';
 import { checkName } from '../validate.js';
 import { collectionSpec, denseDimension, missingIndexes } from './collection.js';
-import { toAppError } from './errors.js';
+import { isTransientBeforeRecovery, toAppError } from './errors.js';
 import { toQdrantFilter } from './filter.js';
 import { resolveBaseUrl, type HttpTarget } from './http.js';
 import { fromRecord, queryVector, toPointStruct, UUID } from './points.js';
@@ -83,11 +83,17 @@ export async function createQdrantIndex(opts: QdrantIndexOptions): Promise<Qdran
   });
   let closed = false;
 
-  async function call<T>(operation: string, collection: string | undefined, fn: () => Promise<T>): Promise<T> {
+  async function call<T>(
+    operation: string,
+    collection: string | undefined,
+    fn: () => Promise<T>,
+    retryable?: (err: unknown) => boolean,
+  ): Promise<T> {
     if (closed) throw new AppError('INDEX_ERROR', 'the index is closed');
     try {
       return await withRetry(fn, {
         retries,
+        retryable,
         baseDelayMs: retryBaseMs,
         maxDelayMs: 5_000,
         onRetry: ({ attempt, delayMs, status }) =>
@@ -311,8 +317,11 @@ export async function createQdrantIndex(opts: QdrantIndexOptions): Promise<Qdran
       // afterwards, so repeated drills neither collide with server snapshots nor fill the server's disk.
       const uploadName = `srag-restore-${randomBytes(8).toString('hex')}.snapshot`;
       try {
-        await call('restoreSnapshot', collection, () =>
-          uploadSnapshot(target, collection, snapshotPath, { checksum, uploadName, timeoutMs: transferTimeoutMs }),
+        await call(
+          'restoreSnapshot',
+          collection,
+          () => uploadSnapshot(target, collection, snapshotPath, { checksum, uploadName, timeoutMs: transferTimeoutMs }),
+          isTransientBeforeRecovery,
         );
       } finally {
         await call('deleteSnapshot', collection, () => client.deleteSnapshot(collection, uploadName, { wait: true })).catch((err: unknown) => {

@@ -6,6 +6,8 @@ export interface RetryPolicy {
   /** First backoff; it doubles per attempt, with jitter, up to maxDelayMs. */
   baseDelayMs: number;
   maxDelayMs: number;
+  /** Which failures are worth another try; default isTransient. */
+  retryable?: (err: unknown) => boolean;
   onRetry?: (info: { attempt: number; delayMs: number; status?: number; error: unknown }) => void;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -22,7 +24,7 @@ export async function withRetry<T>(fn: () => Promise<T>, policy: RetryPolicy): P
     try {
       return await fn();
     } catch (err) {
-      if (attempt >= policy.retries || !isTransient(err)) throw err;
+      if (attempt >= policy.retries || !(policy.retryable ?? isTransient)(err)) throw err;
       const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
       const jittered = ceiling / 2 + Math.random() * (ceiling / 2);
       const delayMs = Math.round(Math.min(policy.maxDelayMs, Math.max(jittered, retryAfterMs(err) ?? 0)));
