@@ -13,7 +13,7 @@ export async function startStackApi(stack: Stack, config: Config = stack.config)
   const { url, close } = await startApi({
     config,
     client: stack.client,
-    store: openStore(stack.config),
+    store: openStore(config),
     index,
     embedder: stack.embedder,
     pipeline: stack.pipeline,
