@@ -192,7 +192,7 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
 
-  if (deps.rebuild) v1.use(createAdminRouter({ rebuild: deps.rebuild }));
+  v1.use(createAdminRouter({ rebuild: deps.rebuild, keys }));
 
   app.use('/v1', v1);
   app.use(notFound);

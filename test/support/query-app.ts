@@ -9,6 +9,7 @@ import { AppError } from '../../src/errors.js';
 import { createAnswerer, type Answerer } from '../../src/generate/answer.js';
 import { createExtractiveGenerator } from '../../src/generate/extractive.js';
 import { createApp, type AppDeps } from '../../src/http/app.js';
+import type { KeyStore } from '../../src/http/gateway/keys.js';
 import { createRateLimits } from '../../src/http/gateway/rate-limit.js';
 import { parseApiTokens } from '../../src/http/gateway/tokens.js';
 import type { ScoredPoint } from '../../src/index/port.js';
@@ -111,6 +112,8 @@ export interface TestAppOptions {
   /** SRAG_API_TOKENS syntax; none: the loopback operator, no auth. */
   tokens?: string;
   maxJsonBytes?: number;
+  /** API keys (the admin key routes are mounted with them). */
+  keys?: KeyStore;
   /** Per-minute budgets; absent: no rate limits. */
   rateLimits?: { queryPerMin: number; ingestPerMin: number; ipPerMin: number; authFailuresPerMin: number };
 }
@@ -135,7 +138,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     search,
     query: { answerer: opts.answerer ?? extractiveAnswerer(), defaults: { generator: 'extractive' } },
     readiness: async () => ({}),
-    auth: { tokens: parseApiTokens(opts.tokens) },
+    auth: { tokens: parseApiTokens(opts.tokens), keys: opts.keys },
     rateLimits: opts.rateLimits ? createRateLimits(opts.rateLimits) : undefined,
     audit,
     metrics,
