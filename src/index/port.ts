@@ -52,6 +52,21 @@ export interface VectorIndex {
   search(collection: string, vector: Float32Array, k: number, filter?: PointFilter): Promise<ScoredPoint[]>;
   count(collection: string, filter?: PointFilter): Promise<number>;
   /**
+   * Optional: hybrid retrieval inside the index. Dense top-`depth` for `vector` and BM25 top-`depth` for
+   * `queryText` (the index holds the term statistics), each with `filter` applied inside its search,
+   * fused by reciprocal rank fusion (k = 60, as domain/fusion.ts); returns the fused top-k, `score` being
+   * the RRF score. `depth` defaults to max(4k, 50). Resolves to undefined when this collection cannot
+   * (e.g. it was created without a sparse BM25 vector): the caller then uses its own lexical index.
+   */
+  hybridSearch?(
+    collection: string,
+    vector: Float32Array,
+    queryText: string,
+    k: number,
+    filter?: PointFilter,
+    opts?: { depth?: number },
+  ): Promise<ScoredPoint[] | undefined>;
+  /**
    * Optional: a token that changes with every write to the collection (derived projections such as the
    * BM25 index rebuild when it changes). Adapters without one are followed by their point count.
    */

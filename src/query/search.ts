@@ -122,9 +122,16 @@ export function createSearchService(deps: SearchDeps): SearchService {
         }));
       } else {
         const n = Math.max(k * depth.factor, depth.min);
-        const lexical = await lexicalFor(collection);
-        const dense = await deps.index.search(collection, vector!, n, filter);
-        hits = fuseHits(dense, await lexical.search(query, n, filter), k);
+        // An index that fuses inside itself (Qdrant: dense + sparse BM25, RRF on the server) needs no
+        // collection scrolled into memory; undefined means this collection cannot, so BM25 runs here.
+        const inIndex = deps.index.hybridSearch ? await deps.index.hybridSearch(collection, vector!, query, k, filter, { depth: n }) : undefined;
+        if (inIndex) {
+          hits = inIndex.map((h) => ({ id: h.id, score: h.score, payload: h.payload }));
+        } else {
+          const lexical = await lexicalFor(collection);
+          const dense = await deps.index.search(collection, vector!, n, filter);
+          hits = fuseHits(dense, await lexical.search(query, n, filter), k);
+        }
       }
       return { hits, timings: { embedMs: t1 - t0, retrieveMs: performance.now() - t1 } };
     },

@@ -10,6 +10,7 @@ import type { ChunkPayload } from '../../src/domain/types.js';
 import type { IndexPoint } from '../../src/index/port.js';
 import { createQdrantIndex, type QdrantIndexOptions } from '../../src/index/qdrant/qdrant-index.js';
 import { createLogger } from '../../src/obs/logger.js';
+import { createSearchService } from '../../src/query/search.js';
 
 interface Recorded {
   method: string;
@@ -218,6 +219,93 @@ describe('Qdrant adapter over HTTP (fake server)', () => {
       code: 'INVALID_INPUT',
     });
     expect(fake.requests).toHaveLength(0);
+  });
+
+  it('writes the BM25 sparse vector beside the dense one when the collection has it, dense alone when not', async () => {
+    const withSparse = { config: { params: { vectors: { size: 2, distance: 'Cosine' }, sparse_vectors: { bm25: { modifier: 'idf' } } } } };
+    const denseOnly = { config: { params: { vectors: { size: 2, distance: 'Cosine' } } } };
+    fake.on('GET', '/collections/s', ok(withSparse));
+    fake.on('GET', '/collections/d', ok(denseOnly));
+    fake.on('PUT', /^\/collections\/[sd]\/points\?wait=true$/, ok({ operation_id: 1, status: 'completed' }));
+    const index = await open();
+    const point = { id: id(1), vector: new Float32Array([0.6, 0.8]), payload: { ...payload(1), title: 'Zebra', text: 'zebras run' } };
+    await index.upsert('s', [point]);
+    await index.upsert('s', [point]);
+    await index.upsert('d', [point]);
+    const sent = (url: string) => (jsonOf(fake.to('PUT', url)[0]) as { points: { vector: unknown }[] }).points[0].vector;
+    const v = sent('/collections/s/points?wait=true') as { '': number[]; bm25: { indices: number[]; values: number[] } };
+    expect(v[''][0]).toBeCloseTo(0.6, 6);
+    expect(v.bm25.indices).toHaveLength(2); // zebra, run
+    expect(v.bm25.values.every((x) => x > 0)).toBe(true);
+    expect((sent('/collections/d/points?wait=true') as number[])[1]).toBeCloseTo(0.8, 6);
+    // The collection's shape is asked once, not per upsert.
+    expect(fake.to('GET', '/collections/s')).toHaveLength(1);
+  });
+
+  it('hybridSearch is one Query API call: dense and sparse prefetches, the filter in each, RRF on the server', async () => {
+    fake.on('GET', '/collections/s', ok({ config: { params: { vectors: { size: 2, distance: 'Cosine' }, sparse_vectors: { bm25: { modifier: 'idf' } } } } }));
+    fake.on('GET', '/collections/d', ok({ config: { params: { vectors: { size: 2, distance: 'Cosine' } } } }));
+    fake.on('POST', '/collections/s/points/query', ok({ points: [{ id: id(2), score: 0.03, payload: payload(2) }] }));
+    const index = await open();
+    const hits = await index.hybridSearch('s', new Float32Array([1, 0]), 'zebra stripes', 5, { aclAny: ['g1'] }, { depth: 40 });
+    expect(hits).toEqual([{ id: id(2), score: 0.03, payload: payload(2) }]);
+    const body = jsonOf(fake.to('POST', '/collections/s/points/query')[0]) as {
+      prefetch: { query: unknown; using?: string; limit: number; filter: unknown }[];
+      query: unknown;
+      limit: number;
+      with_payload: boolean;
+      filter?: unknown;
+    };
+    const acl = { must: [{ should: [{ is_empty: { key: 'acl' } }, { key: 'acl', match: { any: ['g1'] } }] }] };
+    expect(body.prefetch).toHaveLength(2);
+    expect(body.prefetch[0]).toEqual({ query: [1, 0], limit: 40, filter: acl });
+    expect(body.prefetch[1]).toMatchObject({ using: 'bm25', limit: 40, filter: acl });
+    expect((body.prefetch[1].query as { values: number[] }).values).toEqual([1, 1]);
+    expect(body.query).toEqual({ rrf: { k: 61 } });
+    expect(body).toMatchObject({ limit: 5, with_payload: true });
+    expect(body.filter).toBeUndefined();
+    // No terms left after analysis: the dense prefetch alone.
+    await index.hybridSearch('s', new Float32Array([1, 0]), 'the of', 5);
+    expect((jsonOf(fake.to('POST', '/collections/s/points/query')[1]) as { prefetch: unknown[] }).prefetch).toHaveLength(1);
+    // A collection without the sparse vector: undefined, and no query sent.
+    expect(await index.hybridSearch('d', new Float32Array([1, 0]), 'zebra', 5)).toBeUndefined();
+    expect(fake.to('POST', '/collections/d/points/query')).toHaveLength(0);
+    expect(await index.hybridSearch('s', new Float32Array([1, 0]), 'zebra', 0)).toEqual([]);
+  });
+
+  it('search mode hybrid fuses on the server when it can, and keeps the in-memory BM25 for a dense-only collection', async () => {
+    fake.on('GET', '/collections/s', ok({ config: { params: { vectors: { size: 2, distance: 'Cosine' }, sparse_vectors: { bm25: { modifier: 'idf' } } } } }));
+    fake.on('GET', '/collections/d', ok({ config: { params: { vectors: { size: 2, distance: 'Cosine' } } } }));
+    fake.on('POST', '/collections/s/points/query', ok({ points: [{ id: id(2), score: 0.03, payload: payload(2) }] }));
+    fake.on('POST', '/collections/d/points/query', ok({ points: [{ id: id(3), score: 0.9, payload: payload(3) }] }));
+    const index = await open();
+    const lexicalCalls: string[] = [];
+    const lexical = async (collection: string) => ({
+      refresh: async () => undefined,
+      rebuild: async () => undefined,
+      size: 1,
+      search: async () => {
+        lexicalCalls.push(collection);
+        return [{ id: id(4), score: 7, payload: payload(4) }];
+      },
+    });
+    const embedder = {
+      modelId: 'm',
+      dimension: 2,
+      embedDocuments: async (t: string[]) => t.map(() => new Float32Array([1, 0])),
+      embedQuery: async () => new Float32Array([1, 0]),
+      close: async () => undefined,
+    };
+    let served = 's';
+    const service = createSearchService({ index, embedder, collection: async () => served, lexical, mode: 'hybrid' });
+    const viewer = { groups: ['g1'], unrestricted: false };
+    const onServer = await service.search('zebra', 3, viewer);
+    expect(onServer.hits).toEqual([{ id: id(2), score: 0.03, payload: payload(2) }]);
+    expect(lexicalCalls).toEqual([]);
+    served = 'd';
+    const inMemory = await service.search('zebra', 3, viewer);
+    expect(lexicalCalls).toEqual(['d']);
+    expect(inMemory.hits.map((h) => h.id).sort()).toEqual([id(3), id(4)].sort());
   });
 
   it('switches an alias atomically: one request with the delete and the create', async () => {

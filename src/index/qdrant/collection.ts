@@ -3,14 +3,28 @@ import type { Schemas } from '@qdrant/js-client-rest';
 /** Payload fields every query filters on; keyword indexes keep those filters cheap inside the graph walk. */
 export const INDEXED_FIELDS = ['documentId', 'contentHash', 'acl'] as const;
 
+/** The named sparse vector holding BM25 term weights (see domain/sparse-bm25.ts). */
+export const SPARSE_VECTOR = 'bm25';
+
 /**
- * The one place a collection's shape is decided. Dense vectors stay the unnamed default vector, so a
- * later `sparse_vectors` entry (BM25 with the IDF modifier) can be added here without renaming them.
+ * The one place a collection's shape is decided. Dense vectors stay the unnamed default vector (every
+ * dense call leaves `using` out); BM25 is the named sparse vector `bm25`, whose IDF Qdrant computes
+ * from the collection itself (`modifier: idf`), so no corpus statistics live in the API.
  */
 export function collectionSpec(dimension: number): Schemas['CreateCollection'] {
   return {
     vectors: { size: dimension, distance: 'Cosine' },
+    sparse_vectors: { [SPARSE_VECTOR]: { modifier: 'idf' } },
   };
+}
+
+/**
+ * Whether the collection has the BM25 sparse vector. Collections created before it existed do not;
+ * Qdrant cannot add a sparse vector to an existing collection, so they stay dense-only until rebuilt.
+ */
+export function hasSparseBm25(info: Schemas['CollectionInfo']): boolean {
+  const sparse = info.config.params.sparse_vectors as Record<string, { modifier?: unknown } | undefined> | null | undefined;
+  return sparse?.[SPARSE_VECTOR]?.modifier === 'idf';
 }
 
 /** The dense dimension of an existing collection, or undefined when it is not one of ours (named vectors). */

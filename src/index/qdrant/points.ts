@@ -1,7 +1,9 @@
 import type { Schemas } from '@qdrant/js-client-rest';
 import type { ChunkPayload } from '../../domain/types.js';
 import { AppError } from '../../errors.js';
+import type { SparseVector } from '../../domain/sparse-bm25.js';
 import type { IndexPoint, ScoredPoint } from '../port.js';
+import { SPARSE_VECTOR } from './collection.js';
 
 /** Qdrant accepts UUIDs (any case) or unsigned integers as ids; srag's chunk ids are UUIDs. */
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -30,6 +32,15 @@ export function toPointStruct(point: IndexPoint, collection: string): Schemas['P
     throw new AppError('INVALID_INPUT', 'point payload is not JSON-serialisable', { cause: err, details: { collection, id: point.id } });
   }
   return { id: point.id, vector: values, payload };
+}
+
+/**
+ * The point with its BM25 sparse vector stored beside the dense one (a point whose text has no terms
+ * keeps the dense vector alone). Once named vectors sit beside it, the unnamed dense vector is ''.
+ */
+export function withSparse(struct: Schemas['PointStruct'], terms: SparseVector): Schemas['PointStruct'] {
+  if (terms.indices.length === 0 || !Array.isArray(struct.vector)) return struct;
+  return { ...struct, vector: { '': struct.vector as number[], [SPARSE_VECTOR]: terms } };
 }
 
 /** The vector of a query, as JSON-ready numbers. */

@@ -5,11 +5,12 @@ import { AppError, ConfigError } from '../../errors.js';
 import type { Logger } from '../../obs/logger.js';
 import type { CollectionInfo, IndexPoint, PointFilter, ScoredPoint, SnapshotInfo, VectorIndex } from '../port.js';
 import { checkName } from '../validate.js';
-import { collectionSpec, denseDimension, missingIndexes } from './collection.js';
+import { chunkLexicalText, encodeDocument, encodeQuery } from '../../domain/sparse-bm25.js';
+import { collectionSpec, denseDimension, hasSparseBm25, missingIndexes, SPARSE_VECTOR } from './collection.js';
 import { isTransientBeforeRecovery, toAppError } from './errors.js';
 import { toQdrantFilter } from './filter.js';
 import { resolveBaseUrl, type HttpTarget } from './http.js';
-import { fromRecord, queryVector, toPointStruct, UUID } from './points.js';
+import { fromRecord, queryVector, toPointStruct, UUID, withSparse } from './points.js';
 import { withRetry } from './retry.js';
 import { downloadSnapshot, readRecordedChecksum, sha256File, uploadSnapshot } from './snapshot-files.js';
 
@@ -32,7 +33,15 @@ export interface QdrantIndexOptions {
   transferTimeoutMs?: number;
 }
 
-export type QdrantIndex = VectorIndex & { refresh?: never };
+export type QdrantIndex = VectorIndex & { refresh?: never; hybridSearch: NonNullable<VectorIndex['hybridSearch']> };
+
+/**
+ * Qdrant scores a point at 0-based rank r with 1/(k + r); domain/fusion.ts uses 1/(60 + r + 1). With
+ * k = 61 the server's fused scores equal the in-memory ones (Qdrant's own default k is much smaller).
+ */
+const RRF_K = 61;
+
+const sparseOfPayload = (payload: IndexPoint['payload']) => encodeDocument(chunkLexicalText(payload));
 
 /** Qdrant rejects larger dense vectors. */
 const MAX_DIMENSION = 65536;
@@ -49,7 +58,8 @@ function isLoopback(hostname: string): boolean {
 
 /**
  * The VectorIndex port on a Qdrant server (REST). Collections use cosine distance on the unnamed dense
- * vector; ACLs and document scopes are payload filters applied inside the search. Aliases live on the
+ * vector, plus the sparse BM25 vector `bm25` (written from each chunk's title and text) that lets
+ * hybridSearch fuse dense and lexical results on the server; ACLs and document scopes are payload filters applied inside the search. Aliases live on the
  * server; Qdrant collection snapshots do not include them, so srag records the alias map itself.
  */
 export async function createQdrantIndex(opts: QdrantIndexOptions): Promise<QdrantIndex> {
@@ -125,6 +135,24 @@ export async function createQdrantIndex(opts: QdrantIndexOptions): Promise<Qdran
     return count;
   }
 
+  /**
+   * Whether a collection carries the BM25 sparse vector, asked once per collection and remembered until
+   * this process drops, (re)creates or restores it. A missing collection answers false, uncached: the
+   * call that follows reports it as it always did.
+   */
+  const sparseKnown = new Map<string, boolean>();
+  async function hasSparse(collection: string, missingIsError = false): Promise<boolean> {
+    let known = sparseKnown.get(collection);
+    if (known === undefined) {
+      const info = await describe(collection);
+      if (!info && missingIsError) throw new AppError('NOT_FOUND', `collection ${collection} does not exist`, { details: { collection } });
+      if (!info) return false;
+      known = hasSparseBm25(info);
+      sparseKnown.set(collection, known);
+    }
+    return known;
+  }
+
   async function createIndexes(name: string, fields: readonly string[]): Promise<void> {
     for (const field of fields) {
       await call('createPayloadIndex', name, () =>
@@ -165,6 +193,10 @@ export async function createQdrantIndex(opts: QdrantIndexOptions): Promise<Qdran
         if (!info) throw new AppError('INDEX_ERROR', `collection ${name} vanished while it was created`, { details: { collection: name } });
       }
       checkDimension(name, info, dimension);
+      sparseKnown.set(name, hasSparseBm25(info));
+      if (!hasSparseBm25(info)) {
+        logger.warn('collection has no BM25 sparse vector; hybrid search falls back to the in-memory index', { collection: name });
+      }
       await createIndexes(name, missingIndexes(info));
     },
 
@@ -184,6 +216,7 @@ export async function createQdrantIndex(opts: QdrantIndexOptions): Promise<Qdran
     },
 
     async dropCollection(name) {
+      sparseKnown.delete(name);
       try {
         const dropped = await call('dropCollection', name, () => client.deleteCollection(name));
         if (dropped) logger.info('dropped collection', { collection: name });
@@ -194,7 +227,8 @@ export async function createQdrantIndex(opts: QdrantIndexOptions): Promise<Qdran
 
     async upsert(collection, points: IndexPoint[]) {
       if (points.length === 0) return;
-      const structs = points.map((p) => toPointStruct(p, collection));
+      let structs = points.map((p) => toPointStruct(p, collection));
+      if (await hasSparse(collection)) structs = structs.map((s, i) => withSparse(s, sparseOfPayload(points[i].payload)));
       for (let i = 0; i < structs.length; i += upsertBatch) {
         const batch = structs.slice(i, i + upsertBatch);
         await call('upsert', collection, () => client.upsert(collection, { wait: true, points: batch }));
@@ -218,6 +252,23 @@ export async function createQdrantIndex(opts: QdrantIndexOptions): Promise<Qdran
       const qf = toQdrantFilter(filter);
       const { points } = await call('search', collection, () =>
         client.query(collection, { query, limit, filter: qf, with_payload: true, with_vector: false }),
+      );
+      return points.map(fromRecord);
+    },
+
+    async hybridSearch(collection, vector, queryText, k, filter, opts = {}): Promise<ScoredPoint[] | undefined> {
+      const limit = Math.floor(k);
+      if (!(limit > 0)) return [];
+      const depth = Math.max(limit, Math.floor(opts.depth ?? Math.max(limit * 4, 50)));
+      const dense = queryVector(vector, collection);
+      if (!(await hasSparse(collection, true))) return undefined;
+      const qf = toQdrantFilter(filter);
+      const terms = encodeQuery(String(queryText ?? ''));
+      // The ACL filter sits in each prefetch: neither retriever ever ranks a point the viewer may not see.
+      const prefetch: Schemas['Prefetch'][] = [{ query: dense, limit: depth, filter: qf }];
+      if (terms.indices.length > 0) prefetch.push({ query: terms, using: SPARSE_VECTOR, limit: depth, filter: qf });
+      const { points } = await call('hybridSearch', collection, () =>
+        client.query(collection, { prefetch, query: { rrf: { k: RRF_K } }, limit, with_payload: true, with_vector: false }),
       );
       return points.map(fromRecord);
     },
@@ -331,6 +382,7 @@ export async function createQdrantIndex(opts: QdrantIndexOptions): Promise<Qdran
           }
         });
       }
+      sparseKnown.delete(collection);
       const info = await describe(collection);
       if (info) await createIndexes(collection, missingIndexes(info));
       logger.info('snapshot restored', { collection, snapshotPath });
