@@ -171,7 +171,9 @@ if (url) {
         mode: 'hybrid',
       });
       const { hits } = await service.search(word, 5, { groups: ['team-a'], unrestricted: false });
-      expect(hits[0].payload.externalId).toBe(records[i]._id);
+      // Sparse rank 1; if the stand-in dense ranking misses it, its fused score ties with the dense
+      // rank 1 (1/61 each), so it is first or second.
+      expect(hits.slice(0, 2).map((h) => h.payload.externalId)).toContain(records[i]._id);
       const foreign = await service.search(word, 20, { groups: ['team-b'], unrestricted: false });
       expect(foreign.hits.map((h) => h.payload.externalId)).not.toContain(records[i]._id);
       for (const h of foreign.hits) expect(h.payload.acl.length === 0 || h.payload.acl.includes('team-b')).toBe(true);
