@@ -1,10 +1,8 @@
 // Composition root of the embedding task queue: run one per GPU (or CPU) host.
-import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
+import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import { createEmbedActivities } from '../activities/index.js';
 import { loadConfig } from '../src/config.js';
-import { temporalTls } from '../src/temporal/connection.js';
-import { connectWhenHealthy } from '../src/temporal/health.js';
-import { workerLifecycle } from '../src/temporal/worker-process.js';
+import { connectWorker } from '../src/temporal/worker-connection.js';
 import { createEmbedder } from '../src/embed/factory.js';
 import { createLogger } from '../src/obs/logger.js';
 import { openStore } from '../src/runtime.js';
@@ -17,16 +15,7 @@ const logger = createLogger(config.logLevel, { component: 'worker-embed', pid: p
 // ERROR: this worker polls no workflow tasks by design, which the SDK would warn about at start.
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
-const address = config.temporal.address ?? `127.0.0.1:${config.temporal.port}`;
-const tls = temporalTls(config.temporal.tls);
-const lifecycle = workerLifecycle(logger);
-// Polling starts only once the frontend serves the namespace: a port that accepts is not enough.
-const connection = await connectWhenHealthy(() => NativeConnection.connect({ address, ...(tls ? { tls } : {}) }), {
-  namespace: config.temporal.namespace,
-  address,
-  logger,
-  signal: lifecycle.signal,
-});
+const { address, connection, lifecycle } = await connectWorker(config, logger);
 const embedder = await createEmbedder(config.embedding, logger);
 const store = openStore(config);
 const worker = await Worker.create({

@@ -1,10 +1,8 @@
 // Composition root of the ingest task queue: workflows plus the store/parse/index activities.
-import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
+import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import { createIngestActivities } from '../activities/index.js';
 import { loadConfig } from '../src/config.js';
-import { temporalTls } from '../src/temporal/connection.js';
-import { connectWhenHealthy } from '../src/temporal/health.js';
-import { workerLifecycle } from '../src/temporal/worker-process.js';
+import { connectWorker } from '../src/temporal/worker-connection.js';
 import { createLogger } from '../src/obs/logger.js';
 import { applyPiiPolicy, piiDetectors } from '../src/domain/pii.js';
 import { createPdfExtractor, parseSource } from '../src/parse/index.js';
@@ -19,16 +17,7 @@ const logger = createLogger(config.logLevel, { component: 'worker-ingest', pid: 
 // Activity failures are reported in the job; the SDK's own per-attempt warnings would only repeat them.
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
-const address = config.temporal.address ?? `127.0.0.1:${config.temporal.port}`;
-const tls = temporalTls(config.temporal.tls);
-const lifecycle = workerLifecycle(logger);
-// Polling starts only once the frontend serves the namespace: a port that accepts is not enough.
-const connection = await connectWhenHealthy(() => NativeConnection.connect({ address, ...(tls ? { tls } : {}) }), {
-  namespace: config.temporal.namespace,
-  address,
-  logger,
-  signal: lifecycle.signal,
-});
+const { address, connection, lifecycle } = await connectWorker(config, logger);
 const store = openStore(config);
 const index = await openIndex(config, { readOnly: false, logger });
 const counter = await openTokenCounter(config);
