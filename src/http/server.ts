@@ -21,7 +21,8 @@ import { createPipelineResolver, embeddingConfigFor } from '../services/pipeline
 import { createRebuildService } from '../services/rebuild.js';
 import { createApp, type ReadinessCheck } from './app.js';
 import { createJwtVerifier } from './gateway/jwt.js';
-import { openKeyStore } from './gateway/keys.js';
+import { keyFileIn, openKeyStore, type KeyStore } from './gateway/keys.js';
+import type { Principal } from './gateway/principal.js';
 import { createRateLimits } from './gateway/rate-limit.js';
 import { parseApiTokens } from './gateway/tokens.js';
 
@@ -46,25 +47,21 @@ async function timed(check: () => Promise<unknown>): Promise<ReadinessCheck> {
   }
 }
 
-export function keysFile(config: Config): string {
-  return join(config.dataDir, 'keys.json');
-}
-
 /**
  * Whether any credential is configured (static tokens, an active API key, a JWT issuer). Without one,
  * the API serves the local operator and must stay on loopback. Called before anything starts, so a
  * refused configuration leaves nothing running.
  */
-export async function assertSafeExposure(config: Config): Promise<{ credentials: boolean }> {
+export async function assertSafeExposure(config: Config): Promise<{ credentials: boolean; tokens: Map<string, Principal>; keys: KeyStore }> {
   const tokens = parseApiTokens(config.http.apiTokens);
-  const keys = await openKeyStore(keysFile(config));
+  const keys = await openKeyStore(keyFileIn(config.dataDir));
   const credentials = tokens.size > 0 || keys.size() > 0 || config.jwt !== undefined;
   if (!isLoopbackHost(config.http.host) && !credentials) {
     throw new ConfigError(
       `SRAG_HOST=${config.http.host} exposes the API: create an API key (srag keys create), set SRAG_API_TOKENS or configure SRAG_JWT_* first`,
     );
   }
-  return { credentials };
+  return { credentials, tokens, keys };
 }
 
 /** Readiness without work per call: each check runs at most once per `ttlMs`, concurrent callers share it. */
@@ -80,9 +77,7 @@ export function cachedChecks(run: () => Promise<Record<string, ReadinessCheck>>,
 /** Wires the API over live parts and listens. Refuses to expose the API without credentials. */
 export async function startApi(parts: ApiParts): Promise<{ server: Server; url: string; close: () => Promise<void> }> {
   const { config, logger } = parts;
-  const { credentials } = await assertSafeExposure(config);
-  const tokens = parseApiTokens(config.http.apiTokens);
-  const keys = await openKeyStore(keysFile(config));
+  const { credentials, tokens, keys } = await assertSafeExposure(config);
   const jwt = config.jwt ? createJwtVerifier(config.jwt) : undefined;
   const audit = await openAuditLog({ dir: join(config.dataDir, 'audit'), rotateBytes: config.audit.rotateBytes });
   // The model answered once at start-up: a loaded ONNX session does not go away, so no inference per probe.

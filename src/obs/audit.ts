@@ -1,6 +1,4 @@
-import { appendFile, chmod, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { sha256Hex } from '../domain/ids.js';
+import { chmod, mkdir } from 'node:fs/promises';
 import { AppError } from '../errors.js';
 import { deriveAuditKeys, hmacHex } from './audit-crypto.js';
 import { auditUnavailable } from './audit-files.js';
@@ -76,38 +74,5 @@ export async function openAuditLog(opts: AuditLogOptions): Promise<AuditLog> {
       closed = true;
       await writer.flush();
     },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// The plain, unkeyed sink below is what the HTTP layer still calls; it goes once callers use AuditLog.
-
-/** @deprecated Use AuditRecord with openAuditLog. */
-export interface AuditEntry {
-  route: string;
-  user: string;
-  /** The question itself is not kept: its hash lets an auditor match a known question. */
-  questionSha256: string;
-  k: number;
-  documentIds: string[];
-  status: number;
-  ms: number;
-}
-
-/** @deprecated Use AuditLog from openAuditLog. */
-export type AuditSink = (entry: AuditEntry) => Promise<void>;
-
-/** @deprecated Unkeyed: a guessed question can be confirmed by anyone. Use AuditLog.hashQuestion. */
-export function hashQuestion(q: string): string {
-  return sha256Hex(q);
-}
-
-/** @deprecated Neither keyed nor chained. Use openAuditLog. */
-export function createFileAuditSink(file: string): AuditSink {
-  let ready: Promise<unknown> | undefined;
-  return async (entry) => {
-    ready ??= mkdir(dirname(file), { recursive: true });
-    await ready;
-    await appendFile(file, JSON.stringify({ time: new Date().toISOString(), ...entry }) + '\n');
   };
 }
