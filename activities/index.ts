@@ -6,7 +6,7 @@ import { deleteDocumentEverywhere, documentSourceHashes, verifyDocumentGone } fr
 import { embedStoredBatch } from '../src/ingest/embed-batch.js';
 import { indexStoredBatch } from '../src/ingest/index-batch.js';
 import { prepareStagedSource, type PrepareDeps } from '../src/ingest/prepare.js';
-import { compareProbes, removeProbe, runProbe, writeProbeBatch, writeRebuildManifest } from '../src/ingest/rebuild.js';
+import { removeProbe, runProbe, writeProbeBatch, writeRebuildManifest } from '../src/ingest/rebuild.js';
 import { stageSource } from '../src/ingest/stage.js';
 import type { PipelineRef } from '../src/domain/ingest.js';
 import type { Logger } from '../src/obs/logger.js';
@@ -56,9 +56,7 @@ export function createIngestActivities(deps: IngestActivityDeps): IngestActiviti
         return prepared;
       }),
     writeRebuildProbe: ({ collection, key, size }) => writeProbeBatch(deps, collection, key, size),
-    runRebuildProbe: async ({ pipeline, batch, vectorsKey }) =>
-      batch && vectorsKey ? runProbe(deps, pipeline, batch, vectorsKey) : runProbe(deps, pipeline, { key: '', chunks: 0, documentsCompleted: 0 }, ''),
-    compareRebuildProbes: async ({ before, after }) => compareProbes(before, after),
+    runRebuildProbe: ({ pipeline, probe }) => runProbe(deps, pipeline, probe),
     removeRebuildProbe: async ({ batch, vectorsKey }) => removeProbe(deps.store, batch, vectorsKey),
     planRebuild: ({ jobId }) => writeRebuildManifest(deps.store, jobId),
     resetCollection: async ({ collection, dimension }) => {

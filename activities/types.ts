@@ -1,5 +1,6 @@
 import type { DeletionResult } from '../src/ingest/delete-document.js';
-import type { ProbeResult, RebuildPlan } from '../src/ingest/rebuild.js';
+import type { ProbeResult } from '../src/domain/probe.js';
+import type { RebuildPlan } from '../src/ingest/rebuild.js';
 import type { ChunkBatchRef, IngestError, IngestPolicy, PipelineRef, PreparedSource, SourceSpec } from '../src/domain/ingest.js';
 
 /** Activities on the ingest task queue (I/O: store, parsing, the index). */
@@ -24,8 +25,7 @@ export interface IngestActivities {
   /** Rebuild from the store: fixed probe chunks of a collection, written as a batch to embed (none when empty). */
   writeRebuildProbe(input: { collection: string; key: string; size: number }): Promise<ChunkBatchRef | undefined>;
   /** Point ids (digest) and, with probe vectors, the top-10 per probe. */
-  runRebuildProbe(input: { pipeline: PipelineRef; batch?: ChunkBatchRef; vectorsKey?: string }): Promise<ProbeResult>;
-  compareRebuildProbes(input: { before: ProbeResult; after: ProbeResult }): Promise<{ idsIdentical: boolean; top10Identical: number; probes: number }>;
+  runRebuildProbe(input: { pipeline: PipelineRef; probe?: { batch: ChunkBatchRef; vectorsKey: string } }): Promise<ProbeResult>;
   removeRebuildProbe(input: { batch: ChunkBatchRef; vectorsKey: string }): Promise<void>;
   /** Writes a job manifest with one source per catalog record (claim-check: the workflow holds the key). */
   planRebuild(input: { jobId: string }): Promise<RebuildPlan>;

@@ -1,7 +1,6 @@
 import type { Config } from '../config.js';
-import { findModelFiles, resolveModelProfile } from '../embed/model-profile.js';
 import type { Logger } from '../obs/logger.js';
-import { openIndex, openStore } from '../runtime.js';
+import { embeddingModelId, openIndex, openStore } from '../runtime.js';
 import { listPipelines, type PipelineRecord } from '../store/pipelines.js';
 
 export interface StatusReport {
@@ -31,12 +30,7 @@ export async function runStatus(config: Config, logger: Logger, json: boolean, o
       modelId: records.get(c.name)?.ref.modelId,
       served: c.name === servedName,
     }));
-    const configuredModel = config.embedding.url
-      ? `http:${config.embedding.model ?? '?'}`
-      : await resolveModelProfile(await findModelFiles(config.embedding.modelDir)).then(
-          (p) => p.id,
-          () => 'missing (run npm run setup)',
-        );
+    const configuredModel = await embeddingModelId(config).catch(() => 'missing (run npm run setup)');
     const served = collections.find((c) => c.served);
     const report: StatusReport = {
       alias,

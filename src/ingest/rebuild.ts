@@ -4,6 +4,7 @@ import type { VectorIndex } from '../index/port.js';
 import { listCatalog } from '../store/catalog.js';
 import { manifestKeyFor } from '../store/manifest.js';
 import type { BlobStore } from '../store/port.js';
+import type { ProbeResult } from '../domain/probe.js';
 import { loadVectors, pieceKey, PIECE_CHUNKS } from './embed-batch.js';
 import type { StoredBatch } from './prepare.js';
 
@@ -59,31 +60,20 @@ export async function writeProbeBatch(deps: { store: BlobStore; index: VectorInd
   return { key, chunks: points.length, documentsCompleted: 0 };
 }
 
-export interface ProbeResult {
-  points: number;
-  /** SHA-256 over the sorted point ids: equal sets give equal digests. */
-  idsDigest: string;
-  /** Top-10 point ids per probe vector. */
-  topK: string[][];
-}
-
-export async function runProbe(deps: { store: BlobStore; index: VectorIndex }, pipeline: PipelineRef, batch: ChunkBatchRef, vectorsKey: string, k = 10): Promise<ProbeResult> {
+/** Point ids of the collection and, given embedded probe chunks, the top-k for each probe vector. */
+export async function runProbe(
+  deps: { store: BlobStore; index: VectorIndex },
+  pipeline: PipelineRef,
+  probe?: { batch: ChunkBatchRef; vectorsKey: string },
+  k = 10,
+): Promise<ProbeResult> {
   const ids: string[] = [];
   await deps.index.scroll(pipeline.collection, undefined, (id) => ids.push(id));
   ids.sort();
-  const vectors = batch.chunks > 0 ? await loadVectors(deps.store, vectorsKey, batch.chunks, pipeline.dimension) : [];
+  const vectors = probe ? await loadVectors(deps.store, probe.vectorsKey, probe.batch.chunks, pipeline.dimension) : [];
   const topK: string[][] = [];
   for (const v of vectors) topK.push((await deps.index.search(pipeline.collection, v, k)).map((h) => h.id));
   return { points: ids.length, idsDigest: sha256Hex(ids.join('\n')), topK };
-}
-
-export function compareProbes(before: ProbeResult, after: ProbeResult): { idsIdentical: boolean; top10Identical: number; probes: number } {
-  let same = 0;
-  before.topK.forEach((ids, i) => {
-    const other = after.topK[i] ?? [];
-    if (ids.length === other.length && ids.every((id, j) => id === other[j])) same += 1;
-  });
-  return { idsIdentical: before.points === after.points && before.idsDigest === after.idsDigest, top10Identical: same, probes: before.topK.length };
 }
 
 export async function removeProbe(store: BlobStore, batch: ChunkBatchRef, vectorsKey: string): Promise<void> {

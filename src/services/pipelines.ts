@@ -38,9 +38,8 @@ export interface PipelineResolverDeps {
 }
 
 export function createPipelineResolver(deps: PipelineResolverDeps): PipelineResolver {
-  const embedders = new Map<string, Promise<Embedder>>([[deps.configured.ref.version, Promise.resolve(deps.configuredEmbedder)]]);
+  const loaded: Embedder[] = [];
   let warned = '';
-
   const recordFor = async (collection: string): Promise<PipelineRecord> => {
     if (collection === deps.configured.ref.collection) return deps.configured;
     const record = await readPipeline(deps.store, collection);
@@ -52,24 +51,23 @@ export function createPipelineResolver(deps: PipelineResolverDeps): PipelineReso
     return record;
   };
 
-  const embedderFor = async (ref: PipelineRef): Promise<Embedder> => {
-    let e = embedders.get(ref.version);
-    if (!e) {
-      e = recordFor(ref.collection).then(async (record) => {
-        const embedder = await deps.createEmbedder(record.embedding);
-        if (embedder.modelId !== ref.modelId || embedder.dimension !== ref.dimension) {
-          await embedder.close();
-          throw new AppError('PIPELINE_MISMATCH', `the model recorded for ${ref.collection} is now ${embedder.modelId} (${embedder.dimension}d), not ${ref.modelId} (${ref.dimension}d)`, {
-            details: { collection: ref.collection },
-          });
-        }
-        return embedder;
-      });
-      embedders.set(ref.version, e);
-      e.catch(() => embedders.delete(ref.version));
-    }
-    return e;
-  };
+  const embedderFor = createModelCache({
+    store: deps.store,
+    configuredModelId: deps.configured.ref.modelId,
+    configured: deps.configuredEmbedder,
+    load: async (record) => {
+      const embedder = await deps.createEmbedder(record.embedding);
+      const { ref } = record;
+      if (embedder.modelId !== ref.modelId || embedder.dimension !== ref.dimension) {
+        await embedder.close();
+        throw new AppError('PIPELINE_MISMATCH', `the model recorded for ${ref.collection} is now ${embedder.modelId} (${embedder.dimension}d), not ${ref.modelId} (${ref.dimension}d)`, {
+          details: { collection: ref.collection },
+        });
+      }
+      loaded.push(embedder);
+      return embedder;
+    },
+  });
 
   const served = async (): Promise<PipelineRecord> => {
     const collection = (await deps.index.getAlias(deps.alias)) ?? deps.configured.ref.collection;
@@ -95,10 +93,7 @@ export function createPipelineResolver(deps: PipelineResolverDeps): PipelineReso
       return { collection: record.ref.collection, embedder: await embedderFor(record.ref), record };
     },
     async close() {
-      for (const [version, e] of embedders) {
-        if (version === deps.configured.ref.version) continue;
-        await e.then((x) => x.close(), () => undefined);
-      }
+      for (const e of loaded.splice(0)) await e.close().catch(() => undefined);
     },
   };
 }

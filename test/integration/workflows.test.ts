@@ -54,7 +54,6 @@ function fakeActivities(opts: {
   const ingest: IngestActivities = {
     writeRebuildProbe: unused,
     runRebuildProbe: unused,
-    compareRebuildProbes: unused,
     removeRebuildProbe: unused,
     planRebuild: unused,
     resetCollection: unused,

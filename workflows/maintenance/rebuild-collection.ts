@@ -1,6 +1,7 @@
 import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { EmbedActivities, IngestActivities } from '../../activities/types.js';
 import type { JobProgress, PipelineRef } from '../../src/domain/ingest.js';
+import { compareProbes } from '../../src/domain/probe.js';
 import { ingestCorpus } from '../ingest-corpus.js';
 
 export interface RebuildInput {
@@ -47,8 +48,8 @@ export async function rebuildCollection(input: RebuildInput): Promise<RebuildRep
   });
   const probeKey = `rebuild/${input.rebuildId}/probe.json`;
   const batch = await act.writeRebuildProbe({ collection: pipeline.collection, key: probeKey, size: input.probes ?? 20 });
-  const vectors = batch ? await embed.embedBatch({ batch, pipeline }) : undefined;
-  const before = batch && vectors ? await act.runRebuildProbe({ pipeline, batch, vectorsKey: vectors.vectorsKey }) : undefined;
+  const probe = batch ? { batch, vectorsKey: (await embed.embedBatch({ batch, pipeline })).vectorsKey } : undefined;
+  const before = probe ? await act.runRebuildProbe({ pipeline, probe }) : undefined;
 
   const plan = await act.planRebuild({ jobId: input.rebuildId });
   await act.resetCollection({ collection: pipeline.collection, dimension: pipeline.dimension });
@@ -69,9 +70,9 @@ export async function rebuildCollection(input: RebuildInput): Promise<RebuildRep
     ],
   });
 
-  const after = batch && vectors ? await act.runRebuildProbe({ pipeline, batch, vectorsKey: vectors.vectorsKey }) : await act.runRebuildProbe({ pipeline });
-  const comparison = before ? await act.compareRebuildProbes({ before, after }) : { idsIdentical: after.points === 0, top10Identical: 0, probes: 0 };
-  if (batch && vectors) await act.removeRebuildProbe({ batch, vectorsKey: vectors.vectorsKey });
+  const after = await act.runRebuildProbe({ pipeline, probe });
+  const comparison = before ? compareProbes(before, after) : { idsIdentical: after.points === 0, top10Identical: 0, probes: 0 };
+  if (probe) await act.removeRebuildProbe(probe);
   return {
     rebuildId: input.rebuildId,
     collection: pipeline.collection,
