@@ -62,7 +62,7 @@ function stricterPii(base: PiiPolicy, asked: PiiPolicy | undefined): PiiPolicy {
 function dedupe(sources: SourceSpec[]): SourceSpec[] {
   const byKey = new Map<string, SourceSpec>();
   for (const s of sources) {
-    const key = s.kind === 'path' ? `file:${s.path}` : s.sourceKey;
+    const key = documentKey(s);
     const prior = byKey.get(key);
     if (prior && prior.kind === 'stored' && s.kind === 'stored' && prior.hash !== s.hash) {
       throw new AppError('INVALID_INPUT', `two sources in one request have the same name but different content: ${s.name}`);

@@ -1,4 +1,5 @@
 import { basename, isAbsolute, relative } from 'node:path';
+import { isUnderRoot } from '../store/safe-paths.js';
 import { isAdmin, type Principal } from './gateway/principal.js';
 
 /**
@@ -7,10 +8,7 @@ import { isAdmin, type Principal } from './gateway/principal.js';
  */
 export function publicSource(source: string, principal: Principal, roots: readonly string[]): string {
   if (isAdmin(principal) || !isAbsolute(source)) return source;
-  for (const root of roots) {
-    const rel = relative(root, source);
-    if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) return rel;
-  }
+  for (const root of roots) if (source !== root && isUnderRoot(source, root)) return relative(root, source);
   return basename(source);
 }
 
