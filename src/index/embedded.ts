@@ -354,6 +354,23 @@ export async function createEmbeddedIndex(dir: string, opts: EmbeddedIndexOption
       resolve(collection).mem.scroll(compileFilter(filter), visit);
     },
 
+    async exportPoints(collection, visit, opts = {}) {
+      const pageSize = Math.max(1, Math.floor(opts.pageSize ?? 256));
+      const state = resolve(collection);
+      // The ids are fixed first; a point deleted while earlier pages are visited is left out, and
+      // each vector is a copy, so a visitor that writes cannot disturb what it was handed.
+      const ids: string[] = [];
+      state.mem.scroll(compileFilter(undefined), (id) => ids.push(id));
+      for (let i = 0; i < ids.length; i += pageSize) {
+        const page: IndexPoint[] = [];
+        for (const id of ids.slice(i, i + pageSize)) {
+          const point = state.mem.get(id);
+          if (point) page.push(point);
+        }
+        if (page.length > 0) await visit(page);
+      }
+    },
+
     async getAlias(alias) {
       ensureOpen();
       return aliases.get(alias);

@@ -48,8 +48,11 @@ export interface VectorIndex {
   upsert(collection: string, points: IndexPoint[]): Promise<void>;
   /** Returns the number of points removed. */
   deleteWhere(collection: string, filter: PointFilter): Promise<number>;
-  /** Cosine similarity top-k (vectors are unit length), filter applied inside the search. */
-  search(collection: string, vector: Float32Array, k: number, filter?: PointFilter): Promise<ScoredPoint[]>;
+  /**
+   * Cosine similarity top-k (vectors are unit length), filter applied inside the search. `exact` asks an
+   * approximate engine (Qdrant's HNSW graph) for a full scan; the embedded index is always exact.
+   */
+  search(collection: string, vector: Float32Array, k: number, filter?: PointFilter, opts?: { exact?: boolean }): Promise<ScoredPoint[]>;
   count(collection: string, filter?: PointFilter): Promise<number>;
   /**
    * Optional: hybrid retrieval inside the index. Dense top-`depth` for `vector` and BM25 top-`depth` for
@@ -71,6 +74,17 @@ export interface VectorIndex {
    * BM25 index rebuild when it changes). Adapters without one are followed by their point count.
    */
   revision?(collection: string): Promise<string>;
+  /**
+   * Optional: BM25 top-k for `queryText` inside the index (Qdrant: the sparse BM25 vector), `filter`
+   * applied inside the search; `score` is the engine's BM25 score. Resolves to undefined when this
+   * collection cannot: the caller then uses its own lexical index.
+   */
+  lexicalSearch?(collection: string, queryText: string, k: number, filter?: PointFilter): Promise<ScoredPoint[] | undefined>;
+  /**
+   * Every point with its vector, in pages of at most `pageSize` (default 256), in no particular order;
+   * the next page is read only after `visit` resolves. Copies a collection to another index.
+   */
+  exportPoints(collection: string, visit: (page: IndexPoint[]) => Promise<void> | void, opts?: { pageSize?: number }): Promise<void>;
   /** Points by id; missing ids are absent from the result. */
   retrieve(collection: string, ids: string[]): Promise<ScoredPoint[]>;
   /** Visits every point matching the filter (payload only), in no particular order. */

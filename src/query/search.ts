@@ -115,7 +115,9 @@ export function createSearchService(deps: SearchDeps): SearchService {
       } else if (use === 'bm25') {
         // Raw BM25 depends on corpus statistics (IDF) that include documents the viewer cannot see:
         // a rank-based score leaks nothing about them. The raw score stays internal (bm25Score).
-        hits = (await (await lexicalFor(collection)).search(query, k, filter)).map((h, rank) => ({
+        // An index that holds BM25 itself (Qdrant's sparse vectors) answers inside; undefined: here.
+        const inIndex = deps.index.lexicalSearch ? await deps.index.lexicalSearch(collection, query, k, filter) : undefined;
+        hits = (inIndex ?? (await (await lexicalFor(collection)).search(query, k, filter))).map((h, rank) => ({
           ...h,
           score: rankScore(rank),
           bm25Score: h.score,

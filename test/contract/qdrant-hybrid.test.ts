@@ -105,6 +105,18 @@ if (url) {
       await index.upsert(collection, points);
     }, 60_000);
 
+    /** A search service whose in-memory lexical index must never be built: everything runs in Qdrant. */
+    const inIndexService = (mode: 'bm25' | 'hybrid') =>
+      createSearchService({
+        index,
+        embedder: fakeEmbedder,
+        collection: async () => collection,
+        lexical: async () => {
+          throw new Error('the in-memory lexical index must not be built');
+        },
+        mode,
+      });
+
     afterAll(async () => {
       await index?.dropCollection(collection);
       await index?.dropCollection(legacy);
@@ -154,6 +166,27 @@ if (url) {
       for (const h of pub!) expect(h.payload.acl).toEqual([]);
     });
 
+    it('lexicalSearch ranks by BM25 inside Qdrant: the rare term first, ACL applied inside, scores descending', async () => {
+      const { word, index: i } = rareWord(records, 'team-b');
+      const own = await index.lexicalSearch(collection, word, 5, { aclAny: ['team-b'] });
+      expect(own![0].payload.externalId).toBe(records[i]._id);
+      for (let j = 1; j < own!.length; j++) expect(own![j].score).toBeLessThanOrEqual(own![j - 1].score);
+      expect(own![0].score).toBeGreaterThan(0);
+      const foreign = await index.lexicalSearch(collection, word, 50, { aclAny: ['team-a'] });
+      expect(foreign!.map((h) => h.payload.externalId)).not.toContain(records[i]._id);
+      for (const h of foreign!) expect(h.payload.acl.length === 0 || h.payload.acl.includes('team-a')).toBe(true);
+      // Only stopwords: no terms, no hits.
+      expect(await index.lexicalSearch(collection, 'the of and', 5)).toEqual([]);
+    });
+
+    it('the search service uses lexicalSearch for mode bm25, never touching the in-memory lexical index', async () => {
+      const { word, index: i } = rareWord(records, 'team-a');
+      const service = inIndexService('bm25');
+      const { hits } = await service.search(word, 5, { groups: ['team-a'], unrestricted: false });
+      expect(hits[0].payload.externalId).toBe(records[i]._id);
+      expect(hits[0].bm25Score).toBeGreaterThan(0);
+    });
+
     it('a query with no lexical terms falls back to the dense list alone', async () => {
       const hits = await index.hybridSearch(collection, embed(records[7].title), 'the of and', 3);
       expect(hits!.length).toBe(3);
@@ -161,15 +194,7 @@ if (url) {
 
     it('the search service uses it for mode hybrid, never touching the in-memory lexical index', async () => {
       const { word, index: i } = rareWord(records, 'team-a');
-      const service = createSearchService({
-        index,
-        embedder: fakeEmbedder,
-        collection: async () => collection,
-        lexical: async () => {
-          throw new Error('the in-memory lexical index must not be built');
-        },
-        mode: 'hybrid',
-      });
+      const service = inIndexService('hybrid');
       const { hits } = await service.search(word, 5, { groups: ['team-a'], unrestricted: false });
       // Sparse rank 1; if the stand-in dense ranking misses it, its fused score ties with the dense
       // rank 1 (1/61 each), so it is first or second.
@@ -193,6 +218,7 @@ if (url) {
         await fresh.upsert(legacy, [{ id: uuidV5('legacy-1'), vector: embed('alpha'), payload: payloadOf(records[0], 0) }]);
         expect(await fresh.count(legacy)).toBe(1);
         expect(await fresh.hybridSearch(legacy, embed('alpha'), 'alpha', 3)).toBeUndefined();
+        expect(await fresh.lexicalSearch(legacy, 'alpha', 3)).toBeUndefined();
       } finally {
         await fresh.close();
       }

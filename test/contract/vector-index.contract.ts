@@ -314,6 +314,54 @@ export function describeVectorIndexContract(
         expect([...seen.keys()].sort()).toEqual(ids(1, 2, 3, 4, 5));
         expect(seen.get(id(4))?.acl).toEqual(['eng', 'hr']);
       });
+
+      it('exportPoints hands out every point once with its vector and payload, page by page', async () => {
+        const c = await fresh();
+        const vectors = seededVectors(23, 11);
+        await index.upsert(c, vectors.map((v, i) => point(i, v, { chunkIndex: i, acl: i % 2 ? ['eng'] : [] })));
+        const seen = new Map<string, IndexPoint>();
+        const pages: number[] = [];
+        await index.exportPoints(
+          c,
+          async (page) => {
+            pages.push(page.length);
+            for (const p of page) {
+              expect(seen.has(p.id)).toBe(false);
+              seen.set(p.id, p);
+            }
+          },
+          { pageSize: 5 },
+        );
+        expect(pages.every((n) => n >= 1 && n <= 5)).toBe(true);
+        expect(seen.size).toBe(23);
+        for (let i = 0; i < 23; i++) {
+          const p = seen.get(id(i))!;
+          expect(p.payload.chunkIndex).toBe(i);
+          expect(p.payload.acl).toEqual(i % 2 ? ['eng'] : []);
+          expect(p.vector).toBeInstanceOf(Float32Array);
+          expect(p.vector.length).toBe(DIM);
+          // Unit vectors go in; the same direction comes out (an engine may renormalise).
+          expect(cosine(p.vector, vectors[i])).toBeGreaterThan(0.99999);
+        }
+      });
+
+      it('exportPoints into another collection gives the same search results (a copy)', async () => {
+        const a = await fresh();
+        const b = await fresh();
+        const vectors = seededVectors(40, 5);
+        await index.upsert(a, vectors.map((v, i) => point(i, v, { chunkIndex: i, acl: i % 3 ? ['x'] : [] })));
+        await index.exportPoints(a, (page) => index.upsert(b, page), { pageSize: 7 });
+        expect(await index.count(b)).toBe(40);
+        for (const q of seededVectors(5, 99)) {
+          const ra = await index.search(a, q, 10, { aclAny: ['x'] }, { exact: true });
+          const rb = await index.search(b, q, 10, { aclAny: ['x'] }, { exact: true });
+          expect(rb.map((h) => h.id)).toEqual(ra.map((h) => h.id));
+        }
+      });
+
+      it('exportPoints on a missing collection is NOT_FOUND', async () => {
+        await expect(index.exportPoints(`missing_${randomBytes(4).toString('hex')}`, () => undefined)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      });
     });
 
     describe('deleteWhere', () => {

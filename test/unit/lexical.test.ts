@@ -18,7 +18,7 @@ function fakeIndex(initial: [string, ChunkPayload][]) {
   const unused = () => Promise.reject(new Error('not used by the lexical index'));
   const index: VectorIndex = {
     ensureCollection: unused, listCollections: unused, dropCollection: unused, search: unused,
-    getAlias: unused, setAlias: unused, createSnapshot: unused, restoreSnapshot: unused, close: unused,
+    getAlias: unused, setAlias: unused, createSnapshot: unused, restoreSnapshot: unused, close: unused, exportPoints: unused,
     async upsert(_c: string, ps: IndexPoint[]) { for (const p of ps) points.set(p.id, p.payload); },
     async deleteWhere(_c: string, filter: PointFilter) {
       const keep = payloadFilter(filter);

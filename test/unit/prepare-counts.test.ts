@@ -67,6 +67,7 @@ function memoryIndex(): VectorIndex & { points: Map<string, ChunkPayload> } {
     ensureCollection: unused,
     listCollections: unused,
     dropCollection: unused,
+    exportPoints: unused,
     upsert: unused,
     deleteWhere: unused,
     search: unused,

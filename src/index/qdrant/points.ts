@@ -61,3 +61,15 @@ export function fromRecord(record: { id: string | number; score?: number; payloa
     payload: (record.payload ?? {}) as unknown as ChunkPayload,
   };
 }
+
+/** The name Qdrant gives the unnamed dense vector once named vectors sit beside it. */
+export const DENSE_VECTOR = '';
+
+/** The dense vector of a point read back with its vectors: a plain array, or the unnamed entry of a map. */
+export function denseOf(vector: unknown, collection: string, id: string | number): Float32Array {
+  const raw = Array.isArray(vector) ? vector : vector && typeof vector === 'object' ? (vector as Record<string, unknown>)[DENSE_VECTOR] : undefined;
+  if (!Array.isArray(raw) || raw.length === 0 || !raw.every((x) => typeof x === 'number')) {
+    throw new AppError('INDEX_ERROR', 'a point came back without its dense vector', { details: { collection, id: String(id) } });
+  }
+  return Float32Array.from(raw as number[]);
+}

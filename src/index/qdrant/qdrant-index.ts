@@ -10,7 +10,7 @@ import { collectionSpec, denseDimension, hasSparseBm25, missingIndexes, SPARSE_V
 import { isTransientBeforeRecovery, toAppError } from './errors.js';
 import { toQdrantFilter } from './filter.js';
 import { resolveBaseUrl, type HttpTarget } from './http.js';
-import { fromRecord, queryVector, toPointStruct, UUID, withSparse } from './points.js';
+import { denseOf, fromRecord, queryVector, toPointStruct, UUID, withSparse } from './points.js';
 import { withRetry } from './retry.js';
 import { downloadSnapshot, readRecordedChecksum, sha256File, uploadSnapshot } from './snapshot-files.js';
 
@@ -33,7 +33,11 @@ export interface QdrantIndexOptions {
   transferTimeoutMs?: number;
 }
 
-export type QdrantIndex = VectorIndex & { refresh?: never; hybridSearch: NonNullable<VectorIndex['hybridSearch']> };
+export type QdrantIndex = VectorIndex & {
+  refresh?: never;
+  hybridSearch: NonNullable<VectorIndex['hybridSearch']>;
+  lexicalSearch: NonNullable<VectorIndex['lexicalSearch']>;
+};
 
 /**
  * Qdrant scores a point at 0-based rank r with 1/(k + r); domain/fusion.ts uses 1/(60 + r + 1). With
@@ -245,13 +249,27 @@ export async function createQdrantIndex(opts: QdrantIndexOptions): Promise<Qdran
       return removed;
     },
 
-    async search(collection, vector, k, filter): Promise<ScoredPoint[]> {
+    async search(collection, vector, k, filter, opts = {}): Promise<ScoredPoint[]> {
       const limit = Math.floor(k);
       if (!(limit > 0)) return [];
       const query = queryVector(vector, collection);
       const qf = toQdrantFilter(filter);
+      const params = opts.exact ? { exact: true } : undefined;
       const { points } = await call('search', collection, () =>
-        client.query(collection, { query, limit, filter: qf, with_payload: true, with_vector: false }),
+        client.query(collection, { query, limit, filter: qf, params, with_payload: true, with_vector: false }),
+      );
+      return points.map(fromRecord);
+    },
+
+    async lexicalSearch(collection, queryText, k, filter): Promise<ScoredPoint[] | undefined> {
+      const limit = Math.floor(k);
+      if (!(limit > 0)) return [];
+      if (!(await hasSparse(collection, true))) return undefined;
+      const terms = encodeQuery(String(queryText ?? ''));
+      if (terms.indices.length === 0) return [];
+      const qf = toQdrantFilter(filter);
+      const { points } = await call('lexicalSearch', collection, () =>
+        client.query(collection, { query: terms, using: SPARSE_VECTOR, limit, filter: qf, with_payload: true, with_vector: false }),
       );
       return points.map(fromRecord);
     },
@@ -297,6 +315,21 @@ export async function createQdrantIndex(opts: QdrantIndexOptions): Promise<Qdran
           const point = fromRecord(record);
           visit(point.id, point.payload);
         }
+        const next = page.next_page_offset;
+        if (next === undefined || next === null || page.points.length === 0) return;
+        offset = next as Schemas['ExtendedPointId'];
+      }
+    },
+
+    async exportPoints(collection, visit, opts = {}) {
+      const limit = positiveInt(opts.pageSize, scrollPage, 'pageSize');
+      let offset: Schemas['ExtendedPointId'] | undefined;
+      for (;;) {
+        const page = await call('exportPoints', collection, () =>
+          client.scroll(collection, { limit, offset, with_payload: true, with_vector: true }),
+        );
+        const points = page.points.map((record) => ({ ...fromRecord(record), vector: denseOf(record.vector, collection, record.id) }));
+        if (points.length > 0) await visit(points.map(({ id, payload, vector }) => ({ id, payload, vector })));
         const next = page.next_page_offset;
         if (next === undefined || next === null || page.points.length === 0) return;
         offset = next as Schemas['ExtendedPointId'];
