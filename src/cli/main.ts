@@ -19,6 +19,8 @@ Usage:
   srag eval <beir-dir> [--split NAME] [--mode dense|bm25|hybrid]
                                             nDCG@10, Recall@100 and MRR@10 on a BEIR-layout folder
   srag index rebuild [--collection C]       drop a collection, rebuild it from the store, prove identical ids and top-10
+  srag index migrate --to qdrant [--qdrant-url URL] [--collection C] [--probes N] [--no-switch]
+                                            copy the served collection into Qdrant, prove it, then move the alias there
   srag status                               served vs configured pipeline and model, collections, chunk counts
   srag keys create --user U [--groups g1,g2] [--scopes query,ingest,admin] [--name N]
                                             issue an API key (default scope: query); the secret is shown once
@@ -35,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
     out(USAGE);
     return command ? 0 : 2;
   }
-  const args = parseArgs(rest, ['json', 'no-wait', 'help', 'replace-acl']);
+  const args = parseArgs(rest, ['json', 'no-wait', 'help', 'replace-acl', 'no-switch']);
   if (args.flags.has('help')) {
     out(USAGE);
     return 0;
@@ -88,7 +90,23 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'index': {
       const sub = args.positionals[0];
-      if (sub !== 'rebuild') throw new AppError('INVALID_INPUT', 'usage: srag index rebuild [--collection C]');
+      if (sub === 'migrate') {
+        const { runIndexMigrate } = await import('./migrate.js');
+        return runIndexMigrate(
+          config,
+          logger,
+          {
+            to: stringFlag(args, 'to') ?? '',
+            qdrantUrl: stringFlag(args, 'qdrant-url'),
+            collection: stringFlag(args, 'collection'),
+            probes: intFlag(args, 'probes', 50, 1, 10_000),
+            switchAlias: !args.flags.has('no-switch'),
+            json,
+          },
+          { out, err: process.stderr },
+        );
+      }
+      if (sub !== 'rebuild') throw new AppError('INVALID_INPUT', 'usage: srag index rebuild [--collection C] | srag index migrate --to qdrant');
       const { runIndexRebuild } = await import('./index-cmd.js');
       return runIndexRebuild(api, { collection: stringFlag(args, 'collection'), json }, { out, err: process.stderr });
     }

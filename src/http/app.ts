@@ -159,7 +159,7 @@ export function createApp(deps: AppDeps): express.Express {
     const note = auditNote(res);
     note.questionHmac = deps.audit.hashQuestion(body.query);
     note.k = body.k;
-    const { hits, timings } = await deps.search.search(body.query, body.k, principal);
+    const { hits, timings } = await deps.search.search(body.query, body.k, principal, { mode: body.mode });
     deps.metrics.queryStage.observe({ stage: 'embed' }, timings.embedMs / 1000);
     deps.metrics.queryStage.observe({ stage: 'retrieve' }, timings.retrieveMs / 1000);
     const out: SearchHitT[] = hits.map((h) => ({

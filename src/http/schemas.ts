@@ -41,7 +41,8 @@ export const JobReport = z.object({
 
 export const SearchMode = z.enum(['dense', 'bm25', 'hybrid']);
 
-export const SearchRequest = z.object({ query: nonEmpty.max(4000), k: k.default(10) }).strict();
+/** `mode` overrides the server's retrieval mode for this request (as on /v1/query). */
+export const SearchRequest = z.object({ query: nonEmpty.max(4000), k: k.default(10), mode: SearchMode.optional() }).strict();
 
 /** Where a passage sits: its document, page, and [start, end) in the document's extracted text. */
 const SourceSpan = z.object({
