@@ -5,6 +5,7 @@ import { AppError } from '../errors.js';
 import { createLogger } from '../obs/logger.js';
 import { apiBaseUrl, createApiClient } from './api-client.js';
 import { intFlag, parseArgs, stringFlag } from './args.js';
+import type { EvalMode } from '../eval/run.js';
 import { runIngest } from './ingest.js';
 
 const USAGE = `srag — sovereign retrieval-augmented generation
@@ -16,7 +17,7 @@ Usage:
   srag jobs [jobId]                         list jobs, or show one job's report
   srag search "<query>" [--k N]             semantic search over the indexed chunks
   srag ask "<question>" [--k N]             an answer with numbered citations
-  srag eval <beir-dir> [--split NAME] [--mode dense|bm25|hybrid]
+  srag eval <beir-dir> [--split NAME] [--mode dense|bm25|hybrid|served] [--backend embedded|qdrant]
                                             nDCG@10, Recall@100 and MRR@10 on a BEIR-layout folder
   srag index rebuild [--collection C]       drop a collection, rebuild it from the store, prove identical ids and top-10
   srag index migrate --to qdrant [--qdrant-url URL] [--collection C] [--probes N] [--no-switch]
@@ -82,11 +83,14 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'eval': {
       const { runEval } = await import('./eval.js');
+      const { EVAL_MODES } = await import('../eval/run.js');
       const dir = args.positionals[0];
       if (!dir) throw new AppError('INVALID_INPUT', 'srag eval needs a BEIR-layout folder');
       const mode = stringFlag(args, 'mode') ?? 'dense';
-      if (!['dense', 'bm25', 'hybrid'].includes(mode)) throw new AppError('INVALID_INPUT', '--mode must be dense, bm25 or hybrid');
-      return runEval(config, logger, { dir, split: stringFlag(args, 'split') ?? 'test', mode: mode as 'dense' | 'bm25' | 'hybrid', json, limit: intFlag(args, 'limit', 0, 0, 1_000_000) }, out);
+      if (!(EVAL_MODES as readonly string[]).includes(mode)) throw new AppError('INVALID_INPUT', `--mode must be one of ${EVAL_MODES.join(', ')}`);
+      const backend = stringFlag(args, 'backend') ?? 'embedded';
+      if (backend !== 'embedded' && backend !== 'qdrant') throw new AppError('INVALID_INPUT', '--backend must be embedded or qdrant');
+      return runEval(config, logger, { dir, split: stringFlag(args, 'split') ?? 'test', mode: mode as EvalMode, backend, json, limit: intFlag(args, 'limit', 0, 0, 1_000_000) }, out);
     }
     case 'index': {
       const sub = args.positionals[0];

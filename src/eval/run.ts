@@ -1,16 +1,35 @@
 import { rrf } from '../domain/fusion.js';
 import { rankDocuments, scoreRun, type RetrievalScores } from '../domain/ir-metrics.js';
 import { createLexicalIndex } from '../index/lexical.js';
+import type { VectorIndex } from '../index/port.js';
 import { createSearchService, type RetrievedPoint, type SearchMode, type Viewer } from '../query/search.js';
 import { loadBeirSplit } from './beir.js';
-import { openScratchIndex, type ScratchDeps } from './scratch.js';
+import { openScratchIndex, type OpenedScratchIndex, type ScratchDeps } from './scratch.js';
 
-export type EvalMode = SearchMode;
+/**
+ * `dense`, `bm25`: one retriever. `hybrid`: the two document rankings fused per document (each
+ * retriever's ranking counts once however many chunks of a document it returned). `served`: what the
+ * answer API retrieves, chunk-level fusion through the search service (inside Qdrant on Qdrant).
+ */
+export type EvalMode = SearchMode | 'served';
 
-export type EvalDeps = ScratchDeps;
+export const EVAL_MODES: readonly EvalMode[] = ['dense', 'bm25', 'hybrid', 'served'];
+
+/** Where the scored searches run: the scratch embedded index itself, or a copy of it elsewhere. */
+export interface EvalTarget {
+  backend: string;
+  index: VectorIndex & { refresh?: () => Promise<void> };
+  collection: string;
+  close(): Promise<void>;
+}
+
+export type EvalBackend = (scratch: OpenedScratchIndex) => Promise<EvalTarget>;
+
+export type EvalDeps = ScratchDeps & { backend?: EvalBackend };
 
 export interface EvalResult extends RetrievalScores {
   mode: EvalMode;
+  backend: string;
   split: string;
   documents: number;
   chunks: number;
@@ -31,51 +50,69 @@ function documentScores(hits: RetrievedPoint[], score: (h: RetrievedPoint) => nu
   return hits.map((h) => ({ docKey: h.payload.externalId ?? h.payload.documentId, score: score(h) }));
 }
 
+const embeddedTarget: EvalBackend = async (scratch) => ({
+  backend: 'embedded',
+  index: scratch.index,
+  collection: scratch.pipeline.collection,
+  close: async () => {},
+});
+
 /** Indexes the corpus with the ingestion steps themselves, then scores the split's queries through the search service. */
 export async function runBeirEval(deps: EvalDeps, dir: string, split: string, mode: EvalMode, limit = 0): Promise<EvalResult> {
   const beir = loadBeirSplit(dir, split);
   const queries = limit > 0 ? beir.queries.slice(0, limit) : beir.queries;
   const scratch = await openScratchIndex(deps, beir.corpusPath);
-  const { index, pipeline } = scratch;
   try {
-    const lexical = mode === 'dense' ? undefined : createLexicalIndex(index, pipeline.collection, { recheckHits: false });
-    await lexical?.refresh();
-    const search = createSearchService({ index, embedder: deps.embedder, collection: async () => pipeline.collection, lexical, mode });
-    // A document ranks by its best chunk. BM25 documents rank by the raw BM25 score (the service's
-    // score in bm25 mode is rank-based: same order, but ties would break differently).
-    const ranked = async (text: string, use: 'dense' | 'bm25'): Promise<string[]> => {
-      const { hits } = await search.search(text, CHUNK_DEPTH, EVERYONE, { mode: use });
-      return rankDocuments(documentScores(hits, (h) => (use === 'bm25' ? (h.bm25Score ?? h.score) : h.score)), DOCUMENT_DEPTH);
-    };
-    const run = new Map<string, string[]>();
-    const t1 = performance.now();
-    let qi = 0;
-    for (const q of queries) {
-      let documents: string[];
-      if (mode === 'hybrid') {
-        // Fused per document, not per chunk: each retriever's document ranking counts once, however
-        // many chunks of a document it returned.
-        const fused = rrf([(await ranked(q.text, 'dense')).map((id) => ({ id })), (await ranked(q.text, 'bm25')).map((id) => ({ id }))]);
-        documents = fused.map((h) => h.id).slice(0, DOCUMENT_DEPTH);
-      } else {
-        documents = await ranked(q.text, mode);
+    const target = await (deps.backend ?? embeddedTarget)(scratch);
+    try {
+      const { index, collection } = target;
+      // An index that ranks BM25 itself (Qdrant) needs no in-memory copy of the collection.
+      const lexical = mode === 'dense' || index.lexicalSearch ? undefined : createLexicalIndex(index, collection, { recheckHits: false });
+      await lexical?.refresh();
+      const search = createSearchService({
+        index,
+        embedder: deps.embedder,
+        collection: async () => collection,
+        lexical: lexical ?? (async () => Promise.reject(new Error('BM25 runs inside this index'))),
+        mode: mode === 'served' ? 'hybrid' : mode,
+      });
+      // A document ranks by its best chunk. BM25 documents rank by the raw BM25 score (the service's
+      // score in bm25 mode is rank-based: same order, but ties would break differently).
+      const ranked = async (text: string, use: SearchMode): Promise<string[]> => {
+        const { hits } = await search.search(text, CHUNK_DEPTH, EVERYONE, { mode: use });
+        return rankDocuments(documentScores(hits, (h) => (use === 'bm25' ? (h.bm25Score ?? h.score) : h.score)), DOCUMENT_DEPTH);
+      };
+      const run = new Map<string, string[]>();
+      const t1 = performance.now();
+      let qi = 0;
+      for (const q of queries) {
+        let documents: string[];
+        if (mode === 'hybrid') {
+          const fused = rrf([(await ranked(q.text, 'dense')).map((id) => ({ id })), (await ranked(q.text, 'bm25')).map((id) => ({ id }))]);
+          documents = fused.map((h) => h.id).slice(0, DOCUMENT_DEPTH);
+        } else {
+          documents = await ranked(q.text, mode === 'served' ? 'hybrid' : mode);
+        }
+        run.set(q.id, documents);
+        deps.progress?.('queries', ++qi, queries.length);
       }
-      run.set(q.id, documents);
-      deps.progress?.('queries', ++qi, queries.length);
+      const querySeconds = (performance.now() - t1) / 1000;
+      const qrels = new Map([...beir.qrels].filter(([qid]) => run.has(qid)));
+      return {
+        ...scoreRun(run, qrels),
+        mode,
+        backend: target.backend,
+        split,
+        documents: scratch.documents,
+        chunks: await index.count(collection),
+        indexSeconds: scratch.seconds,
+        querySeconds,
+        pipeline: deps.pipeline.version,
+      };
+    } finally {
+      await target.close();
     }
-    const querySeconds = (performance.now() - t1) / 1000;
-    const qrels = new Map([...beir.qrels].filter(([qid]) => run.has(qid)));
-    return {
-      ...scoreRun(run, qrels),
-      mode,
-      split,
-      documents: scratch.documents,
-      chunks: await index.count(pipeline.collection),
-      indexSeconds: scratch.seconds,
-      querySeconds,
-      pipeline: deps.pipeline.version,
-    };
   } finally {
-    await index.close();
+    await scratch.index.close();
   }
 }
