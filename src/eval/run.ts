@@ -30,6 +30,8 @@ export type EvalDeps = ScratchDeps & { backend?: EvalBackend };
 export interface EvalResult extends RetrievalScores {
   mode: EvalMode;
   backend: string;
+  /** The collection scored (in the backend's index). */
+  collection: string;
   split: string;
   documents: number;
   chunks: number;
@@ -102,6 +104,7 @@ export async function runBeirEval(deps: EvalDeps, dir: string, split: string, mo
         ...scoreRun(run, qrels),
         mode,
         backend: target.backend,
+        collection,
         split,
         documents: scratch.documents,
         chunks: await index.count(collection),
