@@ -160,8 +160,10 @@ describe('Qdrant adapter over HTTP (fake server)', () => {
     // A server (or a proxy in front of it) that echoes the key it was given.
     fake.on('POST', '/collections/c/points/count', (req) => fail(403, `Forbidden: key ${String(req.headers['api-key'])} lacks access`));
     fake.on('POST', '/collections/c/points/scroll', (req) => fail(502, `bad gateway for ${String(req.headers['api-key'])}`));
+    // The query path has its own transport (one write per request); it must carry the key the same way.
+    fake.on('POST', '/collections/c/points/query', (req) => fail(401, `unknown key ${String(req.headers['api-key'])}`));
     const index = await open({ retries: 1 });
-    for (const run of [() => index.count('c'), () => index.scroll('c', undefined, () => undefined)]) {
+    for (const run of [() => index.count('c'), () => index.scroll('c', undefined, () => undefined), () => index.search('c', new Float32Array([1, 0]), 3)]) {
       const err = (await run().catch((e: unknown) => e)) as Error & { details?: unknown; cause?: unknown };
       expect(err).toMatchObject({ code: 'INDEX_ERROR' });
       expect(err.message).toContain('[redacted]');

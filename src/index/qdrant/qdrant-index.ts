@@ -9,7 +9,7 @@ import { chunkLexicalText, encodeDocument, encodeQuery } from '../../domain/spar
 import { collectionSpec, denseDimension, hasSparseBm25, missingIndexes, SPARSE_VECTOR } from './collection.js';
 import { isTransientBeforeRecovery, toAppError } from './errors.js';
 import { toQdrantFilter } from './filter.js';
-import { resolveBaseUrl, type HttpTarget } from './http.js';
+import { createQdrantPost, enc, resolveBaseUrl, type HttpTarget } from './http.js';
 import { denseOf, fromRecord, queryVector, toPointStruct, UUID, withSparse } from './points.js';
 import { withRetry } from './retry.js';
 import { downloadSnapshot, readRecordedChecksum, sha256File, uploadSnapshot } from './snapshot-files.js';
@@ -102,6 +102,10 @@ export async function createQdrantIndex(opts: QdrantIndexOptions): Promise<Qdran
     headers: apiKey ? { 'api-key': apiKey } : undefined,
   });
   let closed = false;
+  const post = createQdrantPost(target, timeoutMs);
+  /** The Query API over the fast transport (see createQdrantPost). */
+  const query = async (collection: string, body: Schemas['QueryRequest']): Promise<Schemas['ScoredPoint'][]> =>
+    ((await post(`/collections/${enc(collection)}/points/query`, body)) as { points: Schemas['ScoredPoint'][] }).points;
 
   async function call<T>(
     operation: string,
@@ -258,12 +262,10 @@ export async function createQdrantIndex(opts: QdrantIndexOptions): Promise<Qdran
     async search(collection, vector, k, filter, opts = {}): Promise<ScoredPoint[]> {
       const limit = Math.floor(k);
       if (!(limit > 0)) return [];
-      const query = queryVector(vector, collection);
+      const dense = queryVector(vector, collection);
       const qf = toQdrantFilter(filter);
       const params = opts.exact ? { exact: true } : undefined;
-      const { points } = await call('search', collection, () =>
-        client.query(collection, { query, limit, filter: qf, params, with_payload: true, with_vector: false }),
-      );
+      const points = await call('search', collection, () => query(collection, { query: dense, limit, filter: qf, params, with_payload: true, with_vector: false }));
       return points.map(fromRecord);
     },
 
@@ -274,8 +276,8 @@ export async function createQdrantIndex(opts: QdrantIndexOptions): Promise<Qdran
       const terms = encodeQuery(String(queryText ?? ''));
       if (terms.indices.length === 0) return [];
       const qf = toQdrantFilter(filter);
-      const { points } = await call('lexicalSearch', collection, () =>
-        client.query(collection, { query: terms, using: SPARSE_VECTOR, limit, filter: qf, with_payload: true, with_vector: false }),
+      const points = await call('lexicalSearch', collection, () =>
+        query(collection, { query: terms, using: SPARSE_VECTOR, limit, filter: qf, with_payload: true, with_vector: false }),
       );
       return points.map(fromRecord);
     },
@@ -291,8 +293,8 @@ export async function createQdrantIndex(opts: QdrantIndexOptions): Promise<Qdran
       // The ACL filter sits in each prefetch: neither retriever ever ranks a point the viewer may not see.
       const prefetch: Schemas['Prefetch'][] = [{ query: dense, limit: depth, filter: qf }];
       if (terms.indices.length > 0) prefetch.push({ query: terms, using: SPARSE_VECTOR, limit: depth, filter: qf });
-      const { points } = await call('hybridSearch', collection, () =>
-        client.query(collection, { prefetch, query: { rrf: { k: RRF_K } }, limit, with_payload: true, with_vector: false }),
+      const points = await call('hybridSearch', collection, () =>
+        query(collection, { prefetch, query: { rrf: { k: RRF_K } }, limit, with_payload: true, with_vector: false }),
       );
       return points.map(fromRecord);
     },
@@ -443,6 +445,7 @@ export async function createQdrantIndex(opts: QdrantIndexOptions): Promise<Qdran
 
     async close() {
       closed = true;
+      post.close();
     },
   };
   return index;
