@@ -11,8 +11,10 @@ import type { IngestActivities } from '../activities/types.js';
 import {
   MAX_ERRORS_KEPT,
   mergeCounts,
+  type DocumentCounts,
   type IngestCorpusInput,
   type JobProgress,
+  type PipelineRef,
   type SourceProgress,
   type SourceResult,
   type SourceSpec,
@@ -63,6 +65,25 @@ function addResult(progress: JobProgress, result: SourceResult): void {
     progress.pii ??= {};
     for (const [type, n] of Object.entries(result.pii)) progress.pii[type] = (progress.pii[type] ?? 0) + n;
   }
+}
+
+function buildingEntry(progress: JobProgress, pipeline: PipelineRef): NonNullable<JobProgress['building']>[string] {
+  progress.building ??= {};
+  return (progress.building[pipeline.collection] ??= {
+    version: pipeline.version,
+    documents: { total: 0, done: 0, failed: 0, skipped: 0 },
+    chunks: 0,
+    errorCodes: {},
+  });
+}
+
+function addCounts(entry: NonNullable<JobProgress['building']>[string], documents: DocumentCounts, chunks: number, codes: Record<string, number>): void {
+  entry.documents.total += documents.total;
+  entry.documents.done += documents.done;
+  entry.documents.failed += documents.failed;
+  entry.documents.skipped += documents.skipped;
+  entry.chunks += chunks;
+  entry.errorCodes = mergeCounts(entry.errorCodes, codes);
 }
 
 /** The job report: finished sources plus the live counts of sources still in flight. */
@@ -117,6 +138,22 @@ export async function ingestCorpus(input: IngestCorpusInput & IngestCorpusOption
             args: [{ jobId: input.jobId, source, acl: input.acl, policy: input.policy, pipeline: input.pipeline, index, embedTaskQueue: input.embedTaskQueue }],
           });
           addResult(progress, result);
+          // Then every collection being built, one after another (each writes the document's catalog
+          // entry for its own pipeline); their outcome is reported apart and never fails the job.
+          for (const other of input.also ?? []) {
+            const entry = buildingEntry(progress, other);
+            try {
+              const built = await executeChild(ingestDocument, {
+                workflowId: `${workflowId}/${index}/${other.version}`,
+                // Its own job id for batches and the errors file: the job's files hold the served pipeline's.
+                args: [{ jobId: `${input.jobId}.${other.version}`, source, acl: input.acl, policy: input.policy, pipeline: other, index, embedTaskQueue: input.embedTaskQueue, candidate: true }],
+              });
+              addCounts(entry, built.documents, built.chunks, built.errorCodes);
+            } catch (err) {
+              if (isCancellation(err)) throw err;
+              addCounts(entry, { total: 1, done: 0, failed: 1, skipped: 0 }, 0, { [failureCode(err)]: 1 });
+            }
+          }
         } catch (err) {
           if (isCancellation(err)) throw err;
           const label = sourceLabel(source);

@@ -100,7 +100,7 @@ function sourceErrors(jobId: string, index: number, prepared?: PreparedSource) {
  * One source: prepare (stage, parse, chunk) -> embed in batches -> index. Fails alone.
  * Each document ends in exactly one of done, failed or skipped (see DocumentCounts).
  */
-export async function ingestDocument(input: IngestDocumentInput & { index: number; embedTaskQueue: string }): Promise<SourceResult> {
+export async function ingestDocument(input: IngestDocumentInput & { index: number; embedTaskQueue: string; candidate?: boolean }): Promise<SourceResult> {
   const label = sourceLabel(input.source);
   const embed = embedActivities(input.embedTaskQueue);
   let prepared: PreparedSource;
@@ -126,7 +126,8 @@ export async function ingestDocument(input: IngestDocumentInput & { index: numbe
   let chunks = 0;
   const parentId = workflowInfo().parent?.workflowId;
   const report = async () => {
-    if (!parentId || prepared.batches.length < 2) return;
+    // A collection being built reports to the job when it ends, not as live progress of the source.
+    if (!parentId || input.candidate || prepared.batches.length < 2) return;
     await getExternalWorkflowHandle(parentId).signal(sourceProgressSignal, { index: input.index, documents, chunks });
   };
   await report();

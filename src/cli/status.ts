@@ -1,13 +1,14 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../obs/logger.js';
 import { embeddingModelId, openIndex, openStore } from '../runtime.js';
-import { listPipelines, type PipelineRecord } from '../store/pipelines.js';
+import { listBuilding, listPipelines, type PipelineRecord } from '../store/pipelines.js';
 
 export interface StatusReport {
   alias: string;
   served?: { collection: string; version?: string; modelId?: string; points: number };
   configured: { modelId: string; modelDir?: string; url?: string };
-  collections: Array<{ name: string; points: number; dimension: number; version?: string; modelId?: string; served: boolean }>;
+  /** `building`: a candidate that every ingestion job also writes to (see IngestCorpusInput.also). */
+  collections: Array<{ name: string; points: number; dimension: number; version?: string; modelId?: string; served: boolean; building: boolean }>;
   warnings: string[];
 }
 
@@ -21,7 +22,9 @@ export async function runStatus(config: Config, logger: Logger, json: boolean, o
   try {
     const alias = config.collectionPrefix;
     const servedName = await index.getAlias(alias);
-    const records = new Map<string, PipelineRecord>((await listPipelines(openStore(config))).map((r) => [r.ref.collection, r]));
+    const store = openStore(config);
+    const records = new Map<string, PipelineRecord>((await listPipelines(store)).map((r) => [r.ref.collection, r]));
+    const building = new Set(await listBuilding(store));
     const collections = (await index.listCollections()).map((c) => ({
       name: c.name,
       points: c.points,
@@ -29,6 +32,7 @@ export async function runStatus(config: Config, logger: Logger, json: boolean, o
       version: records.get(c.name)?.ref.version,
       modelId: records.get(c.name)?.ref.modelId,
       served: c.name === servedName,
+      building: building.has(c.name) && c.name !== servedName,
     }));
     const configuredModel = await embeddingModelId(config).catch(() => 'missing (run npm run setup)');
     const served = collections.find((c) => c.served);
@@ -51,7 +55,7 @@ export async function runStatus(config: Config, logger: Logger, json: boolean, o
     out(`alias ${alias} -> ${served ? `${served.name} (${served.version ?? '?'}, ${served.modelId ?? 'unknown model'}, ${served.points} chunks)` : 'nothing'}`);
     out(`configured model: ${configuredModel}`);
     out('collections:');
-    for (const c of collections) out(`  ${c.served ? '*' : ' '} ${c.name}  ${c.points} chunks  ${c.dimension}d  ${c.modelId ?? ''}`);
+    for (const c of collections) out(`  ${c.served ? '*' : c.building ? '+' : ' '} ${c.name}  ${c.points} chunks  ${c.dimension}d  ${c.modelId ?? ''}${c.building ? '  (being built: ingestion writes here too)' : ''}`);
     for (const w of report.warnings) out(`warning: ${w}`);
     return 0;
   } finally {

@@ -71,6 +71,8 @@ export interface JobProgress {
   errorCodes?: Record<string, number>;
   /** PII detections by type across the job (policy flag or redact). */
   pii?: Record<string, number>;
+  /** Per collection being built (see IngestCorpusInput.also): its own counts, apart from the served ones above. */
+  building?: Record<string, { version: string; documents: DocumentCounts; chunks: number; errorCodes: Record<string, number> }>;
   startedAt?: string;
   finishedAt?: string;
 }
@@ -103,6 +105,11 @@ export interface IngestCorpusInput {
   /** Absent in jobs submitted before ownership existed: treated as the local operator's. */
   policy?: IngestPolicy;
   pipeline: PipelineRef;
+  /**
+   * Collections being built beside the served one (a rollout's candidate): every source is written to
+   * each of them too, after the served pipeline, each chunked and embedded by its own model.
+   */
+  also?: PipelineRef[];
   concurrency: number;
   /** Set by continue-as-new. */
   resume?: { offset: number; progress: JobProgress };

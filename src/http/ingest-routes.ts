@@ -159,7 +159,7 @@ export function createIngestRouter(deps: IngestRoutesDeps): Router {
     // Fast refusal for the documents this request names; ingestion checks every document again.
     await deps.index.refresh?.();
     const ids = sources.map((s) => documentIdFor(documentKey(s)));
-    const existing = await existingDocuments(deps.index, await deps.collection(), ids);
+    const existing = await existingDocuments(deps, await deps.collection(), ids);
     for (const id of ids) {
       const verdict = canWriteDocument(policy, existing.get(id), acl);
       if (!verdict.ok) {

@@ -122,6 +122,8 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
       embedTaskQueue: config.temporal.embedTaskQueue,
       // New documents go to the collection queries read, embedded by its own model.
       pipeline: async () => (await resolver.served()).ref,
+      // ... and to every collection being built beside it, so a candidate misses nothing.
+      building: async () => (await resolver.building()).map((r) => r.ref),
       concurrency: config.ingest.concurrency,
     }),
     store: parts.store,

@@ -140,7 +140,7 @@ export async function prepareStagedSource(
   const counts = { total: units.length + errors.length, done: 0, failed: errors.length, skipped: 0 };
   const pii: Record<string, number> = {};
 
-  const existing = await existingDocuments(deps.index, pipeline.collection, units.map((u) => u.documentId));
+  const existing = await existingDocuments(deps, pipeline.collection, units.map((u) => u.documentId));
   const pending: StoredPoint[][] = [];
   const catalog = new Map<string, CatalogRecord>();
   for (const unit of units) {

@@ -1,5 +1,7 @@
 import type { IngestPolicy } from '../domain/ingest.js';
 import type { VectorIndex } from '../index/port.js';
+import { readCatalogRecord } from '../store/catalog.js';
+import type { BlobStore } from '../store/port.js';
 
 /**
  * Who may write a document. ACLs are owned, not chosen: re-ingesting a document needs every group of
@@ -37,12 +39,26 @@ export function verdictMessage(reason: 'acl_not_held' | 'acl_change_needs_admin'
     : "this would change the document's ACL: an admin re-ingests with replaceAcl to do that";
 }
 
-/** The current ACL and owner of each document that already has chunks in the collection. */
-export async function existingDocuments(index: VectorIndex, collection: string, documentIds: string[]): Promise<Map<string, ExistingDocument>> {
+/**
+ * The current ACL and owner of each document that exists. The catalog (the store) is the authority: a
+ * collection being built may not hold a document yet, and writing there must not dodge the rights the
+ * served one enforces. A document indexed before the catalog existed is looked up in the collection.
+ */
+export async function existingDocuments(
+  deps: { store: BlobStore; index: VectorIndex },
+  collection: string,
+  documentIds: string[],
+): Promise<Map<string, ExistingDocument>> {
   const out = new Map<string, ExistingDocument>();
-  for (let i = 0; i < documentIds.length; i += 1000) {
-    const slice = documentIds.slice(i, i + 1000);
-    await index.scroll(collection, { documentIds: slice }, (_id, p) => {
+  const unknown: string[] = [];
+  for (const documentId of new Set(documentIds)) {
+    const record = await readCatalogRecord(deps.store, documentId);
+    if (record) out.set(documentId, { documentId, acl: record.acl, owner: record.owner });
+    else unknown.push(documentId);
+  }
+  for (let i = 0; i < unknown.length; i += 1000) {
+    const slice = unknown.slice(i, i + 1000);
+    await deps.index.scroll(collection, { documentIds: slice }, (_id, p) => {
       if (!out.has(p.documentId)) out.set(p.documentId, { documentId: p.documentId, acl: p.acl ?? [], owner: p.owner });
     });
   }

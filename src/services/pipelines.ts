@@ -4,7 +4,7 @@ import type { Embedder, TokenCounter } from '../embed/port.js';
 import { AppError } from '../errors.js';
 import type { VectorIndex } from '../index/port.js';
 import type { Logger } from '../obs/logger.js';
-import { readPipeline, type PipelineRecord } from '../store/pipelines.js';
+import { listBuilding, readPipeline, type PipelineRecord } from '../store/pipelines.js';
 import type { BlobStore } from '../store/port.js';
 
 /**
@@ -20,6 +20,8 @@ export interface PipelineResolver {
   served(): Promise<PipelineRecord>;
   /** An embedder for a pipeline's model (cached per pipeline version). */
   embedderFor(ref: PipelineRef): Promise<Embedder>;
+  /** Collections being built beside the served one (a rollout's candidates), with their pipeline records. */
+  building(): Promise<PipelineRecord[]>;
   /** The served collection and the embedder for its model, resolved per call (an alias switch is seen at once). */
   servedTarget(): Promise<{ collection: string; embedder: Embedder; record: PipelineRecord }>;
   close(): Promise<void>;
@@ -87,6 +89,12 @@ export function createPipelineResolver(deps: PipelineResolverDeps): PipelineReso
   return {
     configured: deps.configured,
     served,
+    async building() {
+      const served = (await deps.index.getAlias(deps.alias)) ?? deps.configured.ref.collection;
+      const out: PipelineRecord[] = [];
+      for (const collection of await listBuilding(deps.store)) if (collection !== served) out.push(await recordFor(collection));
+      return out;
+    },
     embedderFor,
     async servedTarget() {
       const record = await served();

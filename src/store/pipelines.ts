@@ -38,3 +38,29 @@ export async function listPipelines(store: BlobStore): Promise<PipelineRecord[]>
   }
   return out;
 }
+
+/**
+ * Collections being built (by a rollout) beside the served one. Ingestion writes every new document to
+ * each of them too, so a candidate built from the catalog misses nothing that arrives meanwhile.
+ */
+const BUILDING_KEY = 'lifecycle/building.json';
+
+export async function listBuilding(store: BlobStore): Promise<string[]> {
+  const raw = await store.tryGet(BUILDING_KEY);
+  return raw ? ((JSON.parse(raw.toString('utf8')) as { collections: string[] }).collections ?? []) : [];
+}
+
+/** Marks a recorded pipeline's collection as being built; idempotent. */
+export async function markBuilding(store: BlobStore, collection: string): Promise<void> {
+  if (!(await readPipeline(store, collection))) throw new Error(`no pipeline record for ${collection}: record the pipeline before building it`);
+  const current = await listBuilding(store);
+  if (current.includes(collection)) return;
+  await store.put(BUILDING_KEY, JSON.stringify({ collections: [...current, collection].sort() }));
+}
+
+/** The collection is served or abandoned: ingestion stops writing to it as a candidate. Idempotent. */
+export async function unmarkBuilding(store: BlobStore, collection: string): Promise<void> {
+  const current = await listBuilding(store);
+  if (!current.includes(collection)) return;
+  await store.put(BUILDING_KEY, JSON.stringify({ collections: current.filter((c) => c !== collection) }));
+}

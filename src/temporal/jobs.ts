@@ -68,6 +68,8 @@ export interface JobServiceDeps {
   embedTaskQueue: string;
   /** The pipeline new jobs write to: the served one, resolved at each submit. */
   pipeline: PipelineRef | (() => Promise<PipelineRef>);
+  /** Collections being built beside it (a rollout's candidate), resolved at each submit: jobs write there too. */
+  building?: () => Promise<PipelineRef[]>;
   concurrency: number;
 }
 
@@ -83,6 +85,7 @@ export function createJobService(deps: JobServiceDeps): JobService {
       if (sources.length === 0) throw new AppError('INVALID_INPUT', 'a job needs at least one source');
       const pipeline = typeof deps.pipeline === 'function' ? await deps.pipeline() : deps.pipeline;
       const jobId = jobIdFor(sources, acl, pipeline.version, policy);
+      const also = ((await deps.building?.()) ?? []).filter((p) => p.collection !== pipeline.collection);
       const manifestKey = await writeManifest(deps.store, jobId, sources, { owner: policy?.owner.user, acl });
       try {
         await client.workflow.start(INGEST_WORKFLOW, {
@@ -99,6 +102,7 @@ export function createJobService(deps: JobServiceDeps): JobService {
               acl,
               policy,
               pipeline,
+              ...(also.length > 0 ? { also } : {}),
               concurrency: deps.concurrency,
               embedTaskQueue: deps.embedTaskQueue,
             },

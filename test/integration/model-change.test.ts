@@ -1,7 +1,8 @@
 // The served pipeline decides. A deployment ingests with model A (bge-small), then restarts configured
 // for model B (all-MiniLM-L6-v2, also 384-d, so a mix-up would be silent). Until the alias moves, queries
 // are embedded with A and answered exactly as before, and new documents land in A's collection,
-// embedded by A. Real dev server, real worker processes, two real models.
+// embedded by A; once B's collection is marked as being built, new documents land in both, each
+// embedded by its own model. Real dev server, real worker processes, two real models.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -9,6 +10,7 @@ import { createEmbedder } from '../../src/embed/factory.js';
 import type { Embedder } from '../../src/embed/port.js';
 import { startApi } from '../../src/http/server.js';
 import { configuredPipeline, openIndex, openStore, prepareServingCollection } from '../../src/runtime.js';
+import { markBuilding, unmarkBuilding } from '../../src/store/pipelines.js';
 import { startWorkerProcess, type WorkerProcess } from '../../src/temporal/worker-process.js';
 import { postJson, waitForJob } from '../support/http.js';
 import { startStack, type Stack } from '../support/stack.js';
@@ -122,13 +124,40 @@ describe('changing the configured model does not change what queries see', () =>
       await index.close();
     }
 
+    // Phase 2b: B's collection is marked as being built (as a rollout does before it builds from the
+    // catalog). A new document now goes to both: A's collection embedded by A, B's embedded by B, and
+    // the job reports B's outcome apart from the served counts.
+    await markBuilding(openStore(stack.config), recordB.ref.collection);
+    const DRILL = { title: 'Drill', text: 'The fire drill on the second floor starts when the bell rings twice at ten.' };
+    const both = await postJson<{ jobId: string }>(`${apiB.url}/v1/ingest`, { sources: [DRILL] });
+    const bothReport = await waitForJob(apiB.url, both.body.jobId);
+    expect(bothReport.documents).toMatchObject({ total: 1, done: 1, failed: 0 });
+    expect(bothReport.building?.[recordB.ref.collection]).toMatchObject({ version: recordB.ref.version, documents: { total: 1, done: 1, failed: 0 } });
+    const drillHits = await search(apiB.url, 'when does the fire drill start');
+    expect(drillHits[0].text).toBe(DRILL.text);
+    const reader = await openIndex(stack.config, { readOnly: true, logger: stack.logger });
+    try {
+      expect(await reader.count(recordA.ref.collection)).toBe(DOCS.length + 2);
+      expect(await reader.count(recordB.ref.collection)).toBe(1);
+      const [bVector] = await embedderB.embedDocuments([DRILL.text]);
+      const [inB] = await reader.search(recordB.ref.collection, bVector, 1);
+      expect(inB.payload.text).toBe(DRILL.text);
+      expect(inB.score).toBeGreaterThan(0.98);
+      // Same document, its own chunk id per pipeline.
+      expect(inB.id).not.toBe(drillHits[0].chunkId);
+    } finally {
+      await reader.close();
+    }
+
     // Phase 3: the alias moves to B (as a rollout would): queries now embed with B over B's collection.
+    await unmarkBuilding(openStore(stack.config), recordB.ref.collection);
     await stopWorkers();
     const writer = await openIndex(stack.config, { readOnly: false, logger: stack.logger });
     await writer.setAlias(stack.config.collectionPrefix, recordB.ref.collection);
     await writer.close();
     const moved = (await (await fetch(`${apiB.url}/readyz`)).json()) as { checks: Record<string, { ok: boolean; detail?: string }> };
-    await expect.poll(async () => (await search(apiB.url, QUERIES[0])).length, { timeout: 60_000 }).toBe(0);
+    // B's collection holds only what was written while it was being built.
+    await expect.poll(async () => (await search(apiB.url, QUERIES[0])).map((h) => h.text), { timeout: 60_000 }).toEqual([DRILL.text]);
     expect(moved.checks.pipeline.ok).toBe(true);
   });
 });

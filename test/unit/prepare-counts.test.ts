@@ -239,4 +239,24 @@ describe('prepareStagedSource document counts', () => {
     await prepareStagedSource(fixed, source, [], pipeline, member, 'job_rerun', 0);
     expect(await bad.store.has('jobs/job_rerun/errors/0.json')).toBe(false);
   });
+
+  it('rights come from the catalog: a collection being built, which lacks the document, still refuses a writer without its groups', async () => {
+    const records: CorpusRecord[] = [{ externalId: 'secret', title: 'Salaries', text: sentences(2, 'pay') }];
+    const hr: IngestPolicy = { owner: { user: 'hana', groups: ['hr'], admin: false }, replaceAcl: false, pii: 'off' };
+    const { store, deps } = setup({ kind: 'records', records, errors: [] });
+    const source = await staged(store, 'pay.jsonl');
+    // Indexed into the served pipeline by HR: its catalog record holds the ACL.
+    const first = await prepareStagedSource(deps, source, ['hr'], pipeline, hr, 'job_hr', 0);
+    expect(first.batches.length).toBe(1);
+    // A candidate pipeline's collection is empty; ann (team only) tries to write the same record there.
+    const candidate: PipelineRef = { ...pipeline, version: 'vcand', collection: 'c_cand' };
+    const fresh = { ...deps, index: memoryIndex() };
+    const attempt = await prepareStagedSource(fresh, source, ['team'], candidate, member, 'job_ann', 0);
+    expect(attempt.documents).toMatchObject({ total: 1, failed: 1 });
+    expect(attempt.errorCodes).toEqual({ FORBIDDEN: 1 });
+    expect(attempt.batches).toHaveLength(0);
+    // HR itself may: the same record goes to the candidate with its ACL unchanged.
+    const allowed = await prepareStagedSource(fresh, source, ['hr'], candidate, hr, 'job_hr2', 0);
+    expect(allowed.batches).toHaveLength(1);
+  });
 });
