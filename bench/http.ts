@@ -53,10 +53,11 @@ async function serve(): Promise<void> {
   const jobs: JobService = { submit: unused, get: unused, list: unused, cancel: unused };
   const collection = async () => scratch.collection;
   const { answerer, generator } = createConfiguredAnswerer(config.llm, logger);
+  const store = createFsBlobStore(join(work, 'store'));
   const app = createApp({
     jobs,
-    documents: { index, collection, client: {} as Client, taskQueue: config.temporal.taskQueue },
-    store: createFsBlobStore(join(work, 'store')),
+    documents: { store, index, collection, client: {} as Client, taskQueue: config.temporal.taskQueue },
+    store,
     search: createSearchService({ index, embedder, collection, lexical: createLexicalSource((c) => createLexicalIndex(index, c), { logger }) }),
     query: { answerer, defaults: { generator } },
     readiness: async () => ({}),

@@ -3,12 +3,15 @@ import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { AppError } from '../errors.js';
 import type { VectorIndex } from '../index/port.js';
+import type { BlobStore } from '../store/port.js';
 import { listDocuments, type DocumentSummary } from '../query/documents.js';
 import { auditNote } from './gateway/audit-trail.js';
 import { requireScope } from './gateway/authenticate.js';
 import { holdsAll, isAdmin, type Principal } from './gateway/principal.js';
 
 export interface DocumentRoutesDeps {
+  /** The store: its catalog lists the documents. */
+  store: BlobStore;
   index: VectorIndex & { refresh?: () => Promise<void> };
   collection: () => Promise<string>;
   client: Client;
@@ -42,16 +45,14 @@ export function createDocumentRouter(deps: DocumentRoutesDeps): Router {
   };
   const find = async (res: Response, id: string) => {
     if (!DOC_ID.test(id)) throw new AppError('NOT_FOUND', `no document ${id}`);
-    await deps.index.refresh?.();
-    // The caller's groups filter inside the index query: a document they may not read is "not found".
-    const [doc] = await listDocuments(deps.index, await deps.collection(), principalOf(res), id);
+    // A document the caller may not read is "not found", exactly like one that does not exist.
+    const [doc] = await listDocuments(deps.store, await deps.collection(), principalOf(res), id);
     if (!doc) throw new AppError('NOT_FOUND', `no document ${id}`);
     return doc;
   };
 
   router.get('/documents', requireScope('query'), async (_req, res) => {
-    await deps.index.refresh?.();
-    const documents = await listDocuments(deps.index, await deps.collection(), principalOf(res));
+    const documents = await listDocuments(deps.store, await deps.collection(), principalOf(res));
     auditNote(res).documentIds = documents.map((d) => d.documentId);
     res.json({ documents: documents.map((d) => view(res, d)) });
   });

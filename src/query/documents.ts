@@ -1,6 +1,7 @@
 import type { ChunkPayload } from '../domain/types.js';
-import type { VectorIndex } from '../index/port.js';
-import { viewerFilter, type Viewer } from './search.js';
+import { listCatalog, readCatalogRecord, type CatalogRecord } from '../store/catalog.js';
+import type { BlobStore } from '../store/port.js';
+import type { Viewer } from './search.js';
 
 export interface DocumentSummary {
   documentId: string;
@@ -13,20 +14,46 @@ export interface DocumentSummary {
   acl: string[];
   externalId?: string;
   owner?: string;
+  /** `indexing` until the document's last chunk is in the collection. */
+  state: 'indexing' | 'indexed';
 }
 
-/** The document catalog is derived from the index itself: every indexed document, grouped from its chunks. */
-export async function listDocuments(index: VectorIndex, collection: string, viewer: Viewer, documentId?: string): Promise<DocumentSummary[]> {
-  const docs = new Map<string, DocumentSummary>();
-  const filter = { ...viewerFilter(viewer), ...(documentId ? { documentId } : {}) };
-  await index.scroll(collection, filter, (_id, p) => {
-    let d = docs.get(p.documentId);
-    if (!d) {
-      d = { documentId: p.documentId, title: p.title, source: p.source, type: p.type, contentHash: p.contentHash, chunks: 0, acl: p.acl, externalId: p.externalId, owner: p.owner };
-      docs.set(p.documentId, d);
-    }
-    d.chunks += 1;
-    if (p.page !== undefined) d.pages = Math.max(d.pages ?? 0, p.page);
-  });
-  return [...docs.values()].sort((a, b) => (a.title < b.title ? -1 : a.title > b.title ? 1 : a.documentId < b.documentId ? -1 : 1));
+/** The viewer may read it: a public document, a group in common, or an unrestricted viewer. */
+function readable(record: CatalogRecord, viewer: Viewer): boolean {
+  return viewer.unrestricted || record.acl.length === 0 || record.acl.some((g) => viewer.groups.includes(g));
+}
+
+function summaryOf(record: CatalogRecord, collection: string): DocumentSummary | undefined {
+  const entry = Object.values(record.pipelines).find((p) => p.collection === collection);
+  if (!entry) return undefined;
+  const out: DocumentSummary = {
+    documentId: record.documentId,
+    title: record.title,
+    // As the chunks carry it: a path without its `file:` scheme, other keys as they are.
+    source: record.sourceKey.startsWith('file:') ? record.sourceKey.slice(5) : record.sourceKey,
+    type: record.type,
+    contentHash: record.contentHash,
+    chunks: entry.chunks,
+    acl: record.acl,
+    owner: record.owner,
+    state: entry.state,
+  };
+  if (record.pages !== undefined) out.pages = record.pages;
+  if (record.externalId !== undefined) out.externalId = record.externalId;
+  return out;
+}
+
+/**
+ * The documents of a collection, from the catalog in the store (the system of record), not from the
+ * index: what the viewer may read, sorted by title. With `documentId`, that one document or none.
+ */
+export async function listDocuments(store: BlobStore, collection: string, viewer: Viewer, documentId?: string): Promise<DocumentSummary[]> {
+  const records = documentId ? [await readCatalogRecord(store, documentId)].filter((r) => r !== undefined) : await listCatalog(store);
+  const out: DocumentSummary[] = [];
+  for (const record of records) {
+    if (!readable(record, viewer)) continue;
+    const summary = summaryOf(record, collection);
+    if (summary) out.push(summary);
+  }
+  return out.sort((a, b) => (a.title < b.title ? -1 : a.title > b.title ? 1 : a.documentId < b.documentId ? -1 : 1));
 }

@@ -131,10 +131,11 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   };
   const metrics = createMetrics({ defaults: false });
   const search = fakeSearch(opts.hits);
+  const store = createFsBlobStore(join(dir, 'store'));
   const deps: AppDeps = {
     jobs: fakeJobs(),
-    documents: { index: {} as AppDeps['documents']['index'], collection: async () => 'c', client: {} as Client, taskQueue: 'q' },
-    store: createFsBlobStore(join(dir, 'store')),
+    documents: { store, index: {} as AppDeps['documents']['index'], collection: async () => 'c', client: {} as Client, taskQueue: 'q' },
+    store,
     search,
     query: { answerer: opts.answerer ?? extractiveAnswerer(), defaults: { generator: 'extractive' } },
     readiness: async () => ({}),

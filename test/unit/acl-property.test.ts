@@ -25,6 +25,7 @@ import { silentLogger } from '../../src/obs/logger.js';
 import { createMetrics } from '../../src/obs/metrics.js';
 import { createLexicalSource } from '../../src/query/lexical-source.js';
 import { createSearchService } from '../../src/query/search.js';
+import { putCatalogRecord } from '../../src/store/catalog.js';
 import { createFsBlobStore } from '../../src/store/fs.js';
 import type { BlobStore } from '../../src/store/port.js';
 import { createJobService } from '../../src/temporal/jobs.js';
@@ -151,6 +152,21 @@ describe('randomized access control over every read route', () => {
         };
       });
       await index.upsert(COLLECTION, points);
+      // As ingestion writes it: the catalog record is what /v1/documents lists.
+      await putCatalogRecord(store, {
+        documentId: id,
+        sourceKey: `file:/srv/docs/doc-${d}.txt`,
+        sourceHash: 'a'.repeat(64),
+        sourceName: `doc-${d}.txt`,
+        contentHash: `h${d}`,
+        owner: 'seed',
+        title: `Doc ${d}`,
+        type: 'text',
+        acl: docs[d].acl,
+        pii: 'off',
+        pipelines: { vprop: { collection: COLLECTION, chunks, state: 'indexed' } },
+        updatedAt: new Date(0).toISOString(),
+      });
     }
     for (let p = 0; p < 20; p++) {
       const scopes = p < 2 ? ['admin'] : next() < 0.15 ? ['ingest'] : next() < 0.5 ? ['query'] : ['query', 'ingest'];
@@ -177,7 +193,7 @@ describe('randomized access control over every read route', () => {
     });
     const app = createApp({
       jobs,
-      documents: { index, collection: async () => COLLECTION, client: temporal.client, taskQueue: 'q' },
+      documents: { store, index, collection: async () => COLLECTION, client: temporal.client, taskQueue: 'q' },
       store,
       search,
       query: { answerer: extractiveAnswerer(), defaults: { generator: 'extractive' } },
