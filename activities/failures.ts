@@ -7,7 +7,7 @@ import { AppError, DocumentError } from '../src/errors.js';
  * everything else is thrown as is and retried.
  */
 export function toActivityFailure(err: unknown): unknown {
-  if (err instanceof DocumentError || (err instanceof AppError && ['INVALID_INPUT', 'NOT_FOUND', 'FILE_TOO_LARGE', 'PIPELINE_MISMATCH', 'FORBIDDEN', 'RESOURCE_LIMIT'].includes(err.code))) {
+  if (err instanceof DocumentError || (err instanceof AppError && ['INVALID_INPUT', 'NOT_FOUND', 'FILE_TOO_LARGE', 'PIPELINE_MISMATCH', 'FORBIDDEN', 'RESOURCE_LIMIT', 'SNAPSHOT_CORRUPT'].includes(err.code))) {
     return ApplicationFailure.nonRetryable(err.message, err.code);
   }
   return err;

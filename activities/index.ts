@@ -13,6 +13,10 @@ import type { Logger } from '../src/obs/logger.js';
 import { writeSourceErrors } from '../src/store/job-errors.js';
 import { readManifestPage } from '../src/store/manifest.js';
 import type { BlobStore } from '../src/store/port.js';
+import type { RetentionPolicy } from '../src/domain/snapshots.js';
+import { AppError } from '../src/errors.js';
+import { compareWithLive, recordDrill, restoreIntoScratch } from '../src/services/drill.js';
+import { applyRetention, copySnapshotToBackup, takeSnapshot } from '../src/services/snapshots.js';
 import { permanentOnBadInput } from './failures.js';
 import type { EmbedActivities, IngestActivities } from './types.js';
 
@@ -27,6 +31,15 @@ export interface IngestActivityDeps {
   pathRoots?: string[];
   /** The tokenizer of a pipeline's model (chunks are packed by the tokens that model sees); default `counter`. */
   counterFor?: (pipeline: PipelineRef) => Promise<TokenCounter>;
+  /** Snapshots and restore drills; absent: those activities fail with a configuration error. */
+  lifecycle?: {
+    alias: string;
+    backend: 'embedded' | 'qdrant';
+    snapshotDir: string;
+    backupDir: string;
+    retention: RetentionPolicy;
+    drillTolerance: number;
+  };
   logger: Logger;
 }
 
@@ -73,7 +86,32 @@ export function createIngestActivities(deps: IngestActivityDeps): IngestActiviti
       return { ...result, removedHashes: hashes };
     },
     verifyDocumentGone: ({ documentId, removedHashes }) => verifyDocumentGone(deps, documentId, removedHashes),
+    takeSnapshot: ({ snapshotId }) =>
+      permanentOnBadInput(async () => {
+        const l = lifecycleOf(deps);
+        const m = await takeSnapshot({ ...deps, ...l }, { alias: l.alias, id: snapshotId });
+        return { id: m.id, collection: m.collection, points: m.points, bytes: m.files.reduce((n, f) => n + f.bytes, 0) };
+      }),
+    copySnapshotToBackup: ({ snapshotId }) => permanentOnBadInput(() => copySnapshotToBackup({ ...lifecycleOf(deps), logger: deps.logger }, snapshotId)),
+    applySnapshotRetention: () =>
+      permanentOnBadInput(async () => {
+        const l = lifecycleOf(deps);
+        return applyRetention({ ...l, logger: deps.logger }, l.retention);
+      }),
+    restoreForDrill: ({ snapshotId }) => permanentOnBadInput(() => restoreIntoScratch({ index: deps.index, backupDir: lifecycleOf(deps).backupDir, logger: deps.logger }, { snapshotId })),
+    compareDrill: ({ restored, probes }) =>
+      permanentOnBadInput(async () => {
+        const l = lifecycleOf(deps);
+        return compareWithLive(deps, restored, { alias: l.alias, probes, tolerance: l.drillTolerance });
+      }),
+    dropCollection: ({ collection }) => deps.index.dropCollection(collection),
+    recordDrill: ({ report }) => recordDrill(deps.store, report),
   };
+}
+
+function lifecycleOf(deps: IngestActivityDeps): NonNullable<IngestActivityDeps['lifecycle']> {
+  if (!deps.lifecycle) throw new AppError('INVALID_INPUT', 'this worker has no snapshot configuration');
+  return deps.lifecycle;
 }
 
 /** Activities of the embedding task queue: heartbeats carry progress, cancellation stops between pieces. */

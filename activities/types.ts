@@ -1,6 +1,7 @@
 import type { DeletionResult } from '../src/ingest/delete-document.js';
 import type { ProbeResult } from '../src/domain/probe.js';
 import type { RebuildPlan } from '../src/ingest/rebuild.js';
+import type { DrillReport, RestoredScratch } from '../src/domain/snapshots.js';
 import type { ChunkBatchRef, IngestError, IngestPolicy, PipelineRef, PreparedSource, SourceSpec } from '../src/domain/ingest.js';
 
 /** Activities on the ingest task queue (I/O: store, parsing, the index). */
@@ -31,6 +32,20 @@ export interface IngestActivities {
   planRebuild(input: { jobId: string }): Promise<RebuildPlan>;
   /** Drops the collection and creates it empty. */
   resetCollection(input: { collection: string; dimension: number }): Promise<void>;
+  /** Snapshot of the served collection with the catalog and alias map, under the data dir; idempotent per id. */
+  takeSnapshot(input: { snapshotId: string }): Promise<{ id: string; collection: string; points: number; bytes: number }>;
+  /** Copies a snapshot to the backup location and verifies the copy's checksums there. */
+  copySnapshotToBackup(input: { snapshotId: string }): Promise<{ bytes: number }>;
+  /** Retention over both locations, applied only when a backed-up snapshot exists. */
+  applySnapshotRetention(input: Record<string, never>): Promise<{ removed: string[] }>;
+  /** Verifies a backed-up snapshot (the newest, or the one named) and restores it into a scratch collection. */
+  restoreForDrill(input: { snapshotId?: string }): Promise<RestoredScratch>;
+  /** Fixed drill queries on the scratch copy and the live collection. */
+  compareDrill(input: { restored: RestoredScratch; probes: number }): Promise<DrillReport>;
+  /** Drops a collection (a drill's scratch copy); absent is fine. */
+  dropCollection(input: { collection: string }): Promise<void>;
+  /** Writes the drill's outcome to the store, where the API's metrics read it. */
+  recordDrill(input: { report: DrillReport }): Promise<void>;
 }
 
 /** Activities on the embedding task queue, so GPU workers can serve them. */

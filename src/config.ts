@@ -71,6 +71,16 @@ const EnvSchema = z.object({
   TEMPORAL_TLS_KEY: optionalString,
   TEMPORAL_TLS_CA: optionalString,
   TEMPORAL_TLS_SERVER_NAME: optionalString,
+  // Index lifecycle: snapshots are written under the data dir, then copied to the backup location.
+  SRAG_BACKUP_DIR: optionalString,
+  SRAG_SNAPSHOT_KEEP: int(7, 1, 10_000),
+  SRAG_SNAPSHOT_KEEP_DAILY: int(7, 0, 10_000),
+  SRAG_SNAPSHOT_KEEP_WEEKLY: int(4, 0, 10_000),
+  /** Schedules, as Go-style durations (`24h`, `90m`) or `off`. */
+  SRAG_SNAPSHOT_EVERY: z.string().regex(/^(off|\d+[smhd])$/).default('24h'),
+  SRAG_DRILL_EVERY: z.string().regex(/^(off|\d+[smhd])$/).default('168h'),
+  /** Top-10 overlap a drill accepts when the live index moved on since the snapshot (0..1). */
+  SRAG_DRILL_TOLERANCE: z.coerce.number().min(0).max(1).default(0.8),
 });
 
 export interface Config {
@@ -128,6 +138,18 @@ export interface Config {
   readonly chunk: { readonly maxTokens: number; readonly overlapTokens: number };
   readonly limits: { readonly maxFileBytes: number; readonly maxPages: number; readonly parseMaxBytes: number };
   readonly ingest: { readonly concurrency: number };
+  readonly lifecycle: {
+    /** Where snapshots are written first (`<data dir>/snapshots`). */
+    readonly snapshotDir: string;
+    /** The second location every snapshot is copied to and verified in (another disk or mount). */
+    readonly backupDir: string;
+    readonly keep: number;
+    readonly keepDaily: number;
+    readonly keepWeekly: number;
+    readonly snapshotEvery?: string;
+    readonly drillEvery?: string;
+    readonly drillTolerance: number;
+  };
   readonly collectionPrefix: string;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -175,6 +197,16 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
           : undefined,
     },
     qdrant: { url: e.QDRANT_URL, apiKey: e.QDRANT_API_KEY },
+    lifecycle: {
+      snapshotDir: resolve(cwd, e.SRAG_DATA_DIR, 'snapshots'),
+      backupDir: resolve(cwd, e.SRAG_BACKUP_DIR ?? resolve(cwd, e.SRAG_DATA_DIR, 'backup')),
+      keep: e.SRAG_SNAPSHOT_KEEP,
+      keepDaily: e.SRAG_SNAPSHOT_KEEP_DAILY,
+      keepWeekly: e.SRAG_SNAPSHOT_KEEP_WEEKLY,
+      snapshotEvery: e.SRAG_SNAPSHOT_EVERY === 'off' ? undefined : e.SRAG_SNAPSHOT_EVERY,
+      drillEvery: e.SRAG_DRILL_EVERY === 'off' ? undefined : e.SRAG_DRILL_EVERY,
+      drillTolerance: e.SRAG_DRILL_TOLERANCE,
+    },
     embedding: {
       modelDir: resolve(cwd, e.SRAG_MODEL_DIR ?? resolve(cacheDir, 'models', DEFAULT_MODEL_NAME)),
       device: e.SRAG_EMBED_DEVICE,

@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'UPSTREAM_ERROR'
   | 'PIPELINE_MISMATCH'
+  | 'SNAPSHOT_CORRUPT'
   | 'INTERNAL';
 
 export class AppError extends Error {

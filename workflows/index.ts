@@ -3,3 +3,5 @@ export { ingestCorpus } from './ingest-corpus.js';
 export { ingestDocument } from './ingest-document.js';
 export { deleteDocument } from './delete-document.js';
 export { rebuildCollection } from './maintenance/rebuild-collection.js';
+export { snapshotIndex } from './maintenance/snapshot-index.js';
+export { restoreDrill } from './maintenance/restore-drill.js';

@@ -8,7 +8,8 @@ import { ConfigError } from '../errors.js';
 import type { VectorIndex } from '../index/port.js';
 import { openAuditLog } from '../obs/audit.js';
 import type { Logger } from '../obs/logger.js';
-import { createMetrics } from '../obs/metrics.js';
+import { createMetrics, registerLifecycleMetrics } from '../obs/metrics.js';
+import { readDrills } from '../services/drill.js';
 import { createConfiguredAnswerer } from '../generate/factory.js';
 import { createLexicalIndex } from '../index/lexical.js';
 import { createLexicalSource } from '../query/lexical-source.js';
@@ -111,6 +112,8 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
     }
   };
   const { answerer, generator } = createConfiguredAnswerer(config.llm, logger);
+  const metrics = createMetrics();
+  registerLifecycleMetrics(metrics.registry, { drills: () => readDrills(parts.store) });
   // BM25 over whichever collection the alias serves, rebuilt from the index when its point count changes.
   const lexical = createLexicalSource((collection) => createLexicalIndex(parts.index, collection), { logger });
   const app = createApp({
@@ -148,7 +151,7 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
     auth: { tokens, keys, jwt },
     rateLimits: createRateLimits(config.rateLimits),
     audit,
-    metrics: createMetrics(),
+    metrics,
     logger,
     limits: {
       maxFileBytes: config.limits.maxFileBytes,

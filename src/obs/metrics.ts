@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
@@ -33,4 +33,50 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
     authFailures: new Counter({ name: 'srag_auth_failures_total', help: 'Requests refused for a missing or invalid credential', registers: [registry] }),
     rateLimited: new Counter({ name: 'srag_rate_limited_total', help: 'Requests refused by a rate limit', labelNames: ['budget'], registers: [registry] }),
   };
+}
+
+/** What the lifecycle gauges read at scrape time (the drill runs in a worker; its outcome is in the store). */
+export interface LifecycleMetricsSource {
+  drills(): Promise<{ latest?: { finishedAt: string; passed: boolean; rtoSeconds: number; rpoSeconds: number }; lastSuccess?: { finishedAt: string } }>;
+}
+
+/**
+ * Restore drill gauges, read from the store at each scrape: the last successful drill's time (alert when
+ * it is too old), the RTO and RPO it measured, and whether the latest drill passed.
+ */
+export function registerLifecycleMetrics(registry: Registry, source: LifecycleMetricsSource): void {
+  const read = async () => source.drills().catch(() => ({}) as Awaited<ReturnType<LifecycleMetricsSource['drills']>>);
+  const seconds = (iso?: string) => (iso ? Date.parse(iso) / 1000 : 0);
+  new Gauge({
+    name: 'srag_restore_drill_last_success_timestamp_seconds',
+    help: 'When the last restore drill that passed finished (0: none yet)',
+    registers: [registry],
+    async collect() {
+      this.set(seconds((await read()).lastSuccess?.finishedAt));
+    },
+  });
+  new Gauge({
+    name: 'srag_restore_drill_rto_seconds',
+    help: 'Restore time measured by the latest restore drill',
+    registers: [registry],
+    async collect() {
+      this.set((await read()).latest?.rtoSeconds ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'srag_restore_drill_rpo_seconds',
+    help: 'Age of the snapshot the latest restore drill restored',
+    registers: [registry],
+    async collect() {
+      this.set((await read()).latest?.rpoSeconds ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'srag_restore_drill_last_passed',
+    help: '1 when the latest restore drill passed, 0 when it failed or none ran',
+    registers: [registry],
+    async collect() {
+      this.set((await read()).latest?.passed ? 1 : 0);
+    },
+  });
 }

@@ -1,3 +1,4 @@
+import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -58,6 +59,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     mkdirSync(dirname(opts.dbFile), { recursive: true });
     args.push('--db-filename', opts.dbFile);
   }
+  // srag's lifecycle search attributes exist from the first start (a real cluster gets them at `srag up`).
+  for (const key of Object.values(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${key.name}=Keyword`);
   if (opts.headless) args.push('--headless');
   else args.push('--ui-port', String(opts.uiPort));
 

@@ -110,6 +110,8 @@ describe('srag up lifecycle', () => {
         SRAG_LOG_LEVEL: 'info',
         SRAG_TASK_QUEUE: `up-ingest-${temporalPort}`,
         SRAG_EMBED_TASK_QUEUE: `up-embed-${temporalPort}`,
+        // Own collection names, should QDRANT_URL point this run at a shared server.
+        SRAG_COLLECTION_PREFIX: `up${temporalPort}`,
       };
       // srag up starts its own Temporal only without TEMPORAL_ADDRESS (and speaks plain gRPC to it).
       for (const k of Object.keys(env)) if (k.startsWith('TEMPORAL_') && k !== 'TEMPORAL_CLI_PATH') delete env[k];

@@ -57,6 +57,13 @@ function fakeActivities(opts: {
     removeRebuildProbe: unused,
     planRebuild: unused,
     resetCollection: unused,
+    takeSnapshot: unused,
+    copySnapshotToBackup: unused,
+    applySnapshotRetention: unused,
+    restoreForDrill: unused,
+    compareDrill: unused,
+    dropCollection: unused,
+    recordDrill: unused,
     async readManifestPage({ offset, limit }) {
       return manifest.slice(offset, offset + limit);
     },

@@ -63,6 +63,8 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
     SRAG_EMBED_TASK_QUEUE: `it-embed-${port}`,
     SRAG_LOG_LEVEL: process.env.SRAG_TEST_LOG_LEVEL ?? 'warn',
     SRAG_PORT: '0',
+    // Own collection names: with QDRANT_URL every stack of the run shares one server.
+    SRAG_COLLECTION_PREFIX: `it${port}`,
     ...overrides,
   };
   const base = loadConfig(baseEnv);
@@ -95,7 +97,13 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
         dirs.push(dir);
         // Own task queues too, so its workers never take the other data dir's tasks.
         const tag = dirs.length;
-        return make({ ...env, SRAG_DATA_DIR: dir, SRAG_TASK_QUEUE: `${env.SRAG_TASK_QUEUE}-${tag}`, SRAG_EMBED_TASK_QUEUE: `${env.SRAG_EMBED_TASK_QUEUE}-${tag}` });
+        return make({
+          ...env,
+          SRAG_DATA_DIR: dir,
+          SRAG_TASK_QUEUE: `${env.SRAG_TASK_QUEUE}-${tag}`,
+          SRAG_EMBED_TASK_QUEUE: `${env.SRAG_EMBED_TASK_QUEUE}-${tag}`,
+          SRAG_COLLECTION_PREFIX: `${env.SRAG_COLLECTION_PREFIX}d${tag}`,
+        });
       },
       async stop() {
         await Promise.all(workers.map((w) => w.stop()));

@@ -1,0 +1,163 @@
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, WorkflowFailedError, type Client, type ScheduleOptions } from '@temporalio/client';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import type { RestoreDrillInput } from '../../workflows/maintenance/restore-drill.js';
+import type { SnapshotIndexInput, SnapshotIndexResult } from '../../workflows/maintenance/snapshot-index.js';
+import type { DrillReport } from '../domain/snapshots.js';
+import { SEARCH_ATTRIBUTES, type LifecycleKind } from '../domain/search-attributes.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../obs/logger.js';
+
+/**
+ * Starting the lifecycle workflows (snapshotIndex, restoreDrill) now or on Temporal Schedules. Used by
+ * `srag up` (schedules created idempotently from config), the CLI and the tests alike.
+ */
+export interface LifecycleDeps {
+  client: Client;
+  taskQueue: string;
+  /** The served alias (collection prefix): schedule and workflow ids carry it, so two deployments sharing a namespace do not collide. */
+  alias: string;
+}
+
+export type ScheduleKind = 'snapshot' | 'drill';
+
+const WORKFLOW: Record<ScheduleKind, LifecycleKind> = { snapshot: 'snapshotIndex', drill: 'restoreDrill' };
+
+export function scheduleIdFor(alias: string, kind: ScheduleKind): string {
+  return `srag-${alias}-${kind}`;
+}
+
+/** `24h`, `90m`, `30s`, `7d` as Temporal's duration strings (days become hours). */
+export function intervalOf(every: string): string {
+  const m = /^(\d+)([smhd])$/.exec(every);
+  if (!m || Number(m[1]) < 1) throw new AppError('INVALID_INPUT', `not an interval: ${every} (use e.g. 24h, 90m, 7d)`);
+  return m[2] === 'd' ? `${Number(m[1]) * 24}h` : `${m[1]}${m[2]}`;
+}
+
+/** Runs a workflow now and waits for its result; a failed run is an AppError carrying the root cause. */
+async function runNow<T>(deps: LifecycleDeps, kind: ScheduleKind, args: unknown[], now: Date): Promise<{ workflowId: string; result: T }> {
+  const workflowId = `${scheduleIdFor(deps.alias, kind)}-manual-${now.toISOString().replace(/[-:.]/g, '')}`;
+  const handle = await deps.client.workflow.start(WORKFLOW[kind], {
+    workflowId,
+    taskQueue: deps.taskQueue,
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    args,
+    typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.kind, value: WORKFLOW[kind] }],
+  });
+  try {
+    return { workflowId, result: (await handle.result()) as T };
+  } catch (err) {
+    if (err instanceof WorkflowFailedError) {
+      let cause: unknown = err.cause;
+      while (cause instanceof Error && cause.cause) cause = cause.cause;
+      const message = cause instanceof Error ? cause.message : String(err.message);
+      throw new AppError('INTERNAL', `${WORKFLOW[kind]} failed: ${message} (workflow ${workflowId})`, { cause: err, details: { workflowId } });
+    }
+    throw err;
+  }
+}
+
+export function snapshotNow(deps: LifecycleDeps, input: SnapshotIndexInput = {}, now = new Date()) {
+  return runNow<SnapshotIndexResult>(deps, 'snapshot', [input], now);
+}
+
+export function drillNow(deps: LifecycleDeps, input: RestoreDrillInput = {}, now = new Date()) {
+  return runNow<DrillReport>(deps, 'drill', [input], now);
+}
+
+function scheduleOptions(deps: LifecycleDeps, kind: ScheduleKind, every: string): ScheduleOptions {
+  return {
+    scheduleId: scheduleIdFor(deps.alias, kind),
+    spec: { intervals: [{ every: intervalOf(every) }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: WORKFLOW[kind],
+      args: [{}],
+      taskQueue: deps.taskQueue,
+      workflowId: scheduleIdFor(deps.alias, kind),
+      typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.kind, value: WORKFLOW[kind] }],
+    },
+    policies: {
+      // One at a time; a run missed while the cluster was down is taken within a day, not replayed for weeks.
+      overlap: 'SKIP',
+      catchupWindow: '1 day',
+      // A failed snapshot or drill pauses its schedule: someone must look, and the pause note says why.
+      pauseOnFailure: true,
+    },
+  };
+}
+
+/**
+ * Creates the snapshot and drill schedules from config, or brings existing ones to the configured
+ * interval; an interval of undefined (`off`) deletes that schedule. Idempotent: `srag up` calls it at
+ * every start. A schedule paused by an operator or by a failure stays paused.
+ */
+export async function ensureSchedules(deps: LifecycleDeps, every: Partial<Record<ScheduleKind, string>>, logger: Logger): Promise<void> {
+  for (const kind of ['snapshot', 'drill'] as const) {
+    const id = scheduleIdFor(deps.alias, kind);
+    const interval = every[kind];
+    if (!interval) {
+      await deps.client.schedule
+        .getHandle(id)
+        .delete()
+        .catch((err: unknown) => {
+          if (!(err instanceof ScheduleNotFoundError)) throw err;
+        });
+      continue;
+    }
+    const options = scheduleOptions(deps, kind, interval);
+    try {
+      await deps.client.schedule.create(options);
+      logger.info('lifecycle: schedule created', { scheduleId: id, every: interval });
+    } catch (err) {
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+      await deps.client.schedule.getHandle(id).update((current) => ({ ...current, spec: options.spec, action: options.action }));
+      logger.debug('lifecycle: schedule kept, interval brought to config', { scheduleId: id, every: interval });
+    }
+  }
+}
+
+export interface ScheduleSummary {
+  kind: ScheduleKind;
+  scheduleId: string;
+  every?: string;
+  paused: boolean;
+  note?: string;
+  nextRun?: string;
+  lastRun?: { workflowId: string; startedAt: string };
+}
+
+export async function listSchedules(deps: LifecycleDeps): Promise<ScheduleSummary[]> {
+  const out: ScheduleSummary[] = [];
+  for (const kind of ['snapshot', 'drill'] as const) {
+    const scheduleId = scheduleIdFor(deps.alias, kind);
+    try {
+      const d = await deps.client.schedule.getHandle(scheduleId).describe();
+      const interval = d.spec.intervals?.[0]?.every;
+      const last = d.info.recentActions.at(-1);
+      out.push({
+        kind,
+        scheduleId,
+        every: interval === undefined ? undefined : `${Math.round(Number(interval) / 1000)}s`,
+        paused: d.state.paused,
+        note: d.state.note,
+        nextRun: d.info.nextActionTimes[0]?.toISOString(),
+        lastRun: last && 'workflow' in last.action ? { workflowId: last.action.workflow.workflowId, startedAt: last.takenAt.toISOString() } : undefined,
+      });
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    }
+  }
+  return out;
+}
+
+export async function steerSchedule(deps: LifecycleDeps, kind: ScheduleKind, action: 'pause' | 'resume' | 'trigger'): Promise<void> {
+  const handle = deps.client.schedule.getHandle(scheduleIdFor(deps.alias, kind));
+  try {
+    if (action === 'pause') await handle.pause('paused with srag schedules pause');
+    else if (action === 'resume') await handle.unpause('resumed with srag schedules resume');
+    else await handle.trigger();
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) throw new AppError('NOT_FOUND', `no ${kind} schedule (is it set to off, or has srag up not run yet?)`);
+    throw err;
+  }
+}
