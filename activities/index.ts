@@ -6,7 +6,7 @@ import { deleteDocumentEverywhere, documentSourceHashes, verifyDocumentGone } fr
 import { embedStoredBatch } from '../src/ingest/embed-batch.js';
 import { indexStoredBatch } from '../src/ingest/index-batch.js';
 import { prepareStagedSource, type PrepareDeps } from '../src/ingest/prepare.js';
-import { removeProbe, runProbe, writeProbeBatch, writeRebuildManifest } from '../src/ingest/rebuild.js';
+import { removeProbe, runProbe, writeCatchUpManifest, writeProbeBatch, writeRebuildManifest } from '../src/ingest/rebuild.js';
 import { stageSource } from '../src/ingest/stage.js';
 import type { PipelineRef } from '../src/domain/ingest.js';
 import type { Logger } from '../src/obs/logger.js';
@@ -15,7 +15,7 @@ import { readManifestPage } from '../src/store/manifest.js';
 import type { BlobStore } from '../src/store/port.js';
 import type { RetentionPolicy } from '../src/domain/snapshots.js';
 import { AppError } from '../src/errors.js';
-import { compareWithLive, recordDrill, restoreIntoScratch } from '../src/services/drill.js';
+import { compareWithLive, recordDrill, restoreForServing, restoreIntoScratch } from '../src/services/drill.js';
 import { applyRetention, copySnapshotToBackup, takeSnapshot } from '../src/services/snapshots.js';
 import { permanentOnBadInput } from './failures.js';
 import type { EmbedActivities, IngestActivities } from './types.js';
@@ -106,6 +106,12 @@ export function createIngestActivities(deps: IngestActivityDeps): IngestActiviti
       }),
     dropCollection: ({ collection }) => deps.index.dropCollection(collection),
     recordDrill: ({ report }) => recordDrill(deps.store, report),
+    planCatchUp: ({ jobId, collection }) => writeCatchUpManifest(deps, jobId, collection),
+    restoreForServing: ({ snapshotId, collection }) =>
+      permanentOnBadInput(async () => {
+        const l = lifecycleOf(deps);
+        return restoreForServing({ ...deps, backupDir: l.backupDir }, { snapshotId, collection, alias: l.alias });
+      }),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { DeletionResult } from '../src/ingest/delete-document.js';
 import type { ProbeResult } from '../src/domain/probe.js';
 import type { RebuildPlan } from '../src/ingest/rebuild.js';
-import type { DrillReport, RestoredScratch } from '../src/domain/snapshots.js';
+import type { DrillReport, RestoredScratch, RestoreReport } from '../src/domain/snapshots.js';
 import type { ChunkBatchRef, IngestError, IngestPolicy, PipelineRef, PreparedSource, SourceSpec } from '../src/domain/ingest.js';
 
 /** Activities on the ingest task queue (I/O: store, parsing, the index). */
@@ -44,6 +44,10 @@ export interface IngestActivities {
   compareDrill(input: { restored: RestoredScratch; probes: number }): Promise<DrillReport>;
   /** Drops a collection (a drill's scratch copy); absent is fine. */
   dropCollection(input: { collection: string }): Promise<void>;
+  /** The real restore: a backed-up snapshot into a new collection, then the alias switched to it. */
+  restoreForServing(input: { snapshotId: string; collection: string }): Promise<RestoreReport>;
+  /** After a restore: a job manifest of the catalog records the collection lacks. */
+  planCatchUp(input: { jobId: string; collection: string }): Promise<RebuildPlan>;
   /** Writes the drill's outcome to the store, where the API's metrics read it. */
   recordDrill(input: { report: DrillReport }): Promise<void>;
 }

@@ -5,3 +5,4 @@ export { deleteDocument } from './delete-document.js';
 export { rebuildCollection } from './maintenance/rebuild-collection.js';
 export { snapshotIndex } from './maintenance/snapshot-index.js';
 export { restoreDrill } from './maintenance/restore-drill.js';
+export { restoreIndex } from './maintenance/restore-index.js';

@@ -23,6 +23,12 @@ Usage:
   srag index migrate --to qdrant [--qdrant-url URL] [--collection C] [--probes N] [--no-switch]
                                             copy the served collection into Qdrant, prove it, then move the alias there
   srag status                               served vs configured pipeline and model, collections, chunk counts
+  srag snapshot [--now]                     the snapshot schedule, or take a snapshot now (copied to SRAG_BACKUP_DIR, verified)
+  srag snapshots list                       snapshots under the data dir and in the backup location
+  srag drill [--now]                        the restore drill schedule, or prove now that the newest backup restores
+  srag restore <snapshot-id>                restore a backup into a new collection and switch the alias to it
+  srag schedules list | pause|resume|trigger snapshot|drill
+                                            steer the lifecycle schedules (also in the Temporal UI)
   srag keys create --user U [--groups g1,g2] [--scopes query,ingest,admin] [--name N]
                                             issue an API key (default scope: query); the secret is shown once
   srag keys list | srag keys revoke <id>    list API keys, or revoke one (works while the API runs)
@@ -38,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
     out(USAGE);
     return command ? 0 : 2;
   }
-  const args = parseArgs(rest, ['json', 'no-wait', 'help', 'replace-acl', 'no-switch']);
+  const args = parseArgs(rest, ['json', 'no-wait', 'help', 'replace-acl', 'no-switch', 'now']);
   if (args.flags.has('help')) {
     out(USAGE);
     return 0;
@@ -113,6 +119,14 @@ async function main(argv: string[]): Promise<number> {
       if (sub !== 'rebuild') throw new AppError('INVALID_INPUT', 'usage: srag index rebuild [--collection C] | srag index migrate --to qdrant');
       const { runIndexRebuild } = await import('./index-cmd.js');
       return runIndexRebuild(api, { collection: stringFlag(args, 'collection'), json }, { out, err: process.stderr });
+    }
+    case 'snapshot':
+    case 'snapshots':
+    case 'drill':
+    case 'restore':
+    case 'schedules': {
+      const { runLifecycle } = await import('./lifecycle.js');
+      return runLifecycle(config, logger, command, { positionals: args.positionals, now: args.flags.has('now'), json }, out);
     }
     case 'status': {
       const { runStatus } = await import('./status.js');

@@ -7,6 +7,7 @@ import type { Logger } from '../obs/logger.js';
 import { configuredPipeline, openIndex, openStore, prepareServingCollection } from '../runtime.js';
 import { readPipeline } from '../store/pipelines.js';
 import { resolveTemporalCli } from '../temporal/cli-path.js';
+import { ensureSchedules, ensureSearchAttributes } from '../services/lifecycle.js';
 import { connectClient, temporalTls } from '../temporal/connection.js';
 import { startDevServer, type DevServer } from '../temporal/dev-server.js';
 import { startWorkerProcess, type WorkerKind, type WorkerProcess } from '../temporal/worker-process.js';
@@ -74,10 +75,16 @@ export async function runUp(config: Config, env: Record<string, string | undefin
     extraChecks: () => Object.fromEntries([...workers].map(([k, w]) => [`worker_${k}`, { ok: w.alive() }])),
   });
 
+  // Snapshots and restore drills run on Temporal Schedules, created (or brought to config) at every start.
+  const lifecycle = { client, taskQueue: config.temporal.taskQueue, alias: config.collectionPrefix };
+  if (!dev) await ensureSearchAttributes(client, config.temporal.namespace, logger);
+  await ensureSchedules(lifecycle, { snapshot: config.lifecycle.snapshotEvery, drill: config.lifecycle.drillEvery }, logger);
+
   out(`srag is up`);
   out(`  API          ${url}  (OpenAPI: ${url}/openapi.json)`);
   out(`  Temporal UI  ${dev?.uiUrl ?? `external cluster at ${address}`}`);
   out(`  data         ${config.dataDir}`);
+  out(`  backups      ${config.lifecycle.backupDir}  (snapshot every ${config.lifecycle.snapshotEvery ?? 'off'}, restore drill every ${config.lifecycle.drillEvery ?? 'off'})`);
   const servedCollection = (await index.getAlias(config.collectionPrefix)) ?? pipeline.collection;
   if (servedCollection === pipeline.collection) {
     out(`  pipeline     ${pipeline.version} (${pipeline.modelId}, ${pipeline.dimension}d) -> collection ${pipeline.collection}`);

@@ -10,4 +10,4 @@ export const SEARCH_ATTRIBUTES = {
   outcome: { name: 'SragOutcome', type: 'KEYWORD' },
 } as const;
 
-export type LifecycleKind = 'snapshotIndex' | 'restoreDrill' | 'rolloutPipeline';
+export type LifecycleKind = 'snapshotIndex' | 'restoreDrill' | 'restoreIndex' | 'rolloutPipeline';

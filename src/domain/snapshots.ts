@@ -98,3 +98,16 @@ export interface RestoredScratch {
   scratch: string;
   rtoSeconds: number;
 }
+
+export interface RestoreReport {
+  snapshotId: string;
+  collection: string;
+  /** The restored collection's pipeline (the snapshot's, under the new name). */
+  pipeline: PipelineRef;
+  /** Documents the store gained after the snapshot, re-ingested into the restored collection. */
+  catchUp?: { documents: number; done: number; failed: number; chunks: number };
+  points: number;
+  previous?: string;
+  catalogRestored: number;
+  seconds: number;
+}

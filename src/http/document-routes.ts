@@ -14,6 +14,8 @@ export interface DocumentRoutesDeps {
   store: BlobStore;
   index: VectorIndex & { refresh?: () => Promise<void> };
   collection: () => Promise<string>;
+  /** The served pipeline version: catalog entries are matched by it when the collection was renamed by a restore. */
+  version?: () => Promise<string | undefined>;
   client: Client;
   taskQueue: string;
   /** How a source path is shown to this caller (absolute server paths only to admins). */
@@ -43,16 +45,17 @@ export function createDocumentRouter(deps: DocumentRoutesDeps): Router {
     const out = { ...doc, source: deps.sourceView ? deps.sourceView(doc.source, principal) : doc.source };
     return out;
   };
+  const served = async () => ({ collection: await deps.collection(), version: await deps.version?.() });
   const find = async (res: Response, id: string) => {
     if (!DOC_ID.test(id)) throw new AppError('NOT_FOUND', `no document ${id}`);
     // A document the caller may not read is "not found", exactly like one that does not exist.
-    const [doc] = await listDocuments(deps.store, await deps.collection(), principalOf(res), id);
+    const [doc] = await listDocuments(deps.store, await served(), principalOf(res), id);
     if (!doc) throw new AppError('NOT_FOUND', `no document ${id}`);
     return doc;
   };
 
   router.get('/documents', requireScope('query'), async (_req, res) => {
-    const documents = await listDocuments(deps.store, await deps.collection(), principalOf(res));
+    const documents = await listDocuments(deps.store, await served(), principalOf(res));
     auditNote(res).documentIds = documents.map((d) => d.documentId);
     res.json({ documents: documents.map((d) => view(res, d)) });
   });

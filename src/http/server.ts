@@ -117,7 +117,14 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
   // BM25 over whichever collection the alias serves, rebuilt from the index when its point count changes.
   const lexical = createLexicalSource((collection) => createLexicalIndex(parts.index, collection), { logger });
   const app = createApp({
-    documents: { store: parts.store, index: parts.index, collection: servedCollection, client: parts.client, taskQueue: config.temporal.taskQueue },
+    documents: {
+      store: parts.store,
+      index: parts.index,
+      collection: servedCollection,
+      version: async () => (await resolver.served()).ref.version,
+      client: parts.client,
+      taskQueue: config.temporal.taskQueue,
+    },
     jobs: createJobService({
       client: parts.client,
       store: parts.store,

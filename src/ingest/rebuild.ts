@@ -1,7 +1,7 @@
 import { sha256Hex } from '../domain/ids.js';
 import type { ChunkBatchRef, PipelineRef, SourceSpec } from '../domain/ingest.js';
 import type { VectorIndex } from '../index/port.js';
-import { listCatalog } from '../store/catalog.js';
+import { listCatalog, type CatalogRecord } from '../store/catalog.js';
 import { manifestKeyFor } from '../store/manifest.js';
 import type { BlobStore } from '../store/port.js';
 import type { ProbeResult } from '../domain/probe.js';
@@ -23,8 +23,8 @@ export interface RebuildPlan {
 }
 
 /** One source per catalog record, carrying that record's ACL, owner and PII policy. */
-export async function writeRebuildManifest(store: BlobStore, jobId: string): Promise<RebuildPlan> {
-  const records = await listCatalog(store);
+export async function writeRebuildManifest(store: BlobStore, jobId: string, only?: (r: CatalogRecord) => boolean): Promise<RebuildPlan> {
+  const records = (await listCatalog(store)).filter((r) => !only || only(r));
   const sources: SourceSpec[] = [];
   // Records of one corpus file are rebuilt from one pass over that file, grouped by their settings.
   const corpora = new Map<string, SourceSpec & { kind: 'stored' }>();
@@ -79,4 +79,15 @@ export async function runProbe(
 export async function removeProbe(store: BlobStore, batch: ChunkBatchRef, vectorsKey: string): Promise<void> {
   for (let i = 0; i < Math.ceil(batch.chunks / PIECE_CHUNKS); i++) await store.delete(pieceKey(vectorsKey, i)).catch(() => undefined);
   await store.delete(batch.key).catch(() => undefined);
+}
+
+/**
+ * A catch-up after a restore: one source per catalog record whose document has no chunk in the
+ * collection (added to the store after the snapshot was taken), so the restored collection ends up
+ * holding everything the store holds.
+ */
+export async function writeCatchUpManifest(deps: { store: BlobStore; index: VectorIndex }, jobId: string, collection: string): Promise<RebuildPlan> {
+  const present = new Set<string>();
+  await deps.index.scroll(collection, undefined, (_id, p) => present.add(p.documentId));
+  return writeRebuildManifest(deps.store, jobId, (r) => !present.has(r.documentId));
 }

@@ -23,8 +23,14 @@ function readable(record: CatalogRecord, viewer: Viewer): boolean {
   return viewer.unrestricted || record.acl.length === 0 || record.acl.some((g) => viewer.groups.includes(g));
 }
 
-function summaryOf(record: CatalogRecord, collection: string): DocumentSummary | undefined {
-  const entry = Object.values(record.pipelines).find((p) => p.collection === collection);
+/** The served collection, and its pipeline version (a restored collection has a new name, the same version). */
+export interface ServedRef {
+  collection: string;
+  version?: string;
+}
+
+function summaryOf(record: CatalogRecord, served: ServedRef): DocumentSummary | undefined {
+  const entry = Object.values(record.pipelines).find((p) => p.collection === served.collection) ?? (served.version ? record.pipelines[served.version] : undefined);
   if (!entry) return undefined;
   const out: DocumentSummary = {
     documentId: record.documentId,
@@ -47,12 +53,12 @@ function summaryOf(record: CatalogRecord, collection: string): DocumentSummary |
  * The documents of a collection, from the catalog in the store (the system of record), not from the
  * index: what the viewer may read, sorted by title. With `documentId`, that one document or none.
  */
-export async function listDocuments(store: BlobStore, collection: string, viewer: Viewer, documentId?: string): Promise<DocumentSummary[]> {
+export async function listDocuments(store: BlobStore, served: ServedRef, viewer: Viewer, documentId?: string): Promise<DocumentSummary[]> {
   const records = documentId ? [await readCatalogRecord(store, documentId)].filter((r) => r !== undefined) : await listCatalog(store);
   const out: DocumentSummary[] = [];
   for (const record of records) {
     if (!readable(record, viewer)) continue;
-    const summary = summaryOf(record, collection);
+    const summary = summaryOf(record, served);
     if (summary) out.push(summary);
   }
   return out.sort((a, b) => (a.title < b.title ? -1 : a.title > b.title ? 1 : a.documentId < b.documentId ? -1 : 1));

@@ -1,13 +1,14 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { compareRankings } from '../domain/probe.js';
-import { CATALOG_FILE, COLLECTION_FILE, overlapAt, type DrillReport, type RestoredScratch } from '../domain/snapshots.js';
+import { CATALOG_FILE, COLLECTION_FILE, PIPELINES_FILE, overlapAt, type DrillReport, type RestoredScratch, type RestoreReport } from '../domain/snapshots.js';
 
-export type { DrillReport, RestoredScratch };
+export type { DrillReport, RestoredScratch, RestoreReport };
 import { AppError } from '../errors.js';
 import type { VectorIndex } from '../index/port.js';
 import type { Logger } from '../obs/logger.js';
-import { listCatalog } from '../store/catalog.js';
+import { listCatalog, putCatalogRecord, readCatalogRecord, type CatalogRecord } from '../store/catalog.js';
+import { recordPipeline, type PipelineRecord } from '../store/pipelines.js';
 import type { BlobStore } from '../store/port.js';
 import { catalogLines, newestBackup, verifySnapshotDir } from './snapshots.js';
 
@@ -120,4 +121,42 @@ export async function readDrills(store: BlobStore): Promise<{ latest?: DrillRepo
     return raw ? (JSON.parse(raw.toString('utf8')) as DrillReport) : undefined;
   };
   return { latest: await read(LATEST), lastSuccess: await read(LAST_SUCCESS) };
+}
+
+/**
+ * The real restore: a backed-up snapshot into a new collection beside the live one (checksums and point
+ * count checked first), its pipeline recorded for the new name, catalog records the store lost put
+ * back, and only then the alias switched. The previous collection stays until someone drops it.
+ */
+export async function restoreForServing(
+  deps: { index: VectorIndex; store: BlobStore; backupDir: string; logger: Logger },
+  opts: { snapshotId: string; collection: string; alias: string },
+): Promise<RestoreReport> {
+  const t0 = performance.now();
+  const dir = join(deps.backupDir, opts.snapshotId);
+  const manifest = await verifySnapshotDir(dir);
+  const pipelines = JSON.parse(await fsp.readFile(join(dir, PIPELINES_FILE), 'utf8')) as PipelineRecord[];
+  const record = pipelines.find((p) => p.ref.collection === manifest.collection);
+  if (!record) throw new AppError('PIPELINE_MISMATCH', `snapshot ${manifest.id} has no pipeline record for ${manifest.collection}: nothing says which model embeds for it`);
+  const existing = await deps.index.count(opts.collection).catch(() => undefined);
+  if (existing !== manifest.points) {
+    await deps.index.dropCollection(opts.collection);
+    await deps.index.restoreSnapshot(join(dir, COLLECTION_FILE), opts.collection);
+  }
+  const points = await deps.index.count(opts.collection);
+  if (points !== manifest.points) throw new AppError('SNAPSHOT_CORRUPT', `snapshot ${manifest.id}: restored ${points} points, the manifest says ${manifest.points}`);
+  const pipeline = { ...record.ref, collection: opts.collection };
+  await recordPipeline(deps.store, { ...record, ref: pipeline });
+  let catalogRestored = 0;
+  for (const line of (await fsp.readFile(join(dir, CATALOG_FILE), 'utf8')).split('\n')) {
+    if (!line) continue;
+    const r = JSON.parse(line) as CatalogRecord;
+    if (await readCatalogRecord(deps.store, r.documentId)) continue;
+    await putCatalogRecord(deps.store, r);
+    catalogRestored += 1;
+  }
+  const previous = await deps.index.getAlias(opts.alias);
+  await deps.index.setAlias(opts.alias, opts.collection);
+  deps.logger.info('restore: alias switched to the restored collection', { id: manifest.id, collection: opts.collection, previous, points, catalogRestored });
+  return { snapshotId: manifest.id, collection: opts.collection, pipeline, points, previous, catalogRestored, seconds: (performance.now() - t0) / 1000 };
 }

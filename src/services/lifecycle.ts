@@ -2,7 +2,7 @@ import { ScheduleAlreadyRunning, ScheduleNotFoundError, WorkflowFailedError, typ
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { RestoreDrillInput } from '../../workflows/maintenance/restore-drill.js';
 import type { SnapshotIndexInput, SnapshotIndexResult } from '../../workflows/maintenance/snapshot-index.js';
-import type { DrillReport } from '../domain/snapshots.js';
+import type { DrillReport, RestoreReport } from '../domain/snapshots.js';
 import { SEARCH_ATTRIBUTES, type LifecycleKind } from '../domain/search-attributes.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../obs/logger.js';
@@ -20,9 +20,9 @@ export interface LifecycleDeps {
 
 export type ScheduleKind = 'snapshot' | 'drill';
 
-const WORKFLOW: Record<ScheduleKind, LifecycleKind> = { snapshot: 'snapshotIndex', drill: 'restoreDrill' };
+const WORKFLOW: Record<ScheduleKind | 'restore', LifecycleKind> = { snapshot: 'snapshotIndex', drill: 'restoreDrill', restore: 'restoreIndex' };
 
-export function scheduleIdFor(alias: string, kind: ScheduleKind): string {
+export function scheduleIdFor(alias: string, kind: ScheduleKind | 'restore'): string {
   return `srag-${alias}-${kind}`;
 }
 
@@ -34,7 +34,7 @@ export function intervalOf(every: string): string {
 }
 
 /** Runs a workflow now and waits for its result; a failed run is an AppError carrying the root cause. */
-async function runNow<T>(deps: LifecycleDeps, kind: ScheduleKind, args: unknown[], now: Date): Promise<{ workflowId: string; result: T }> {
+async function runNow<T>(deps: LifecycleDeps, kind: ScheduleKind | 'restore', args: unknown[], now: Date): Promise<{ workflowId: string; result: T }> {
   const workflowId = `${scheduleIdFor(deps.alias, kind)}-manual-${now.toISOString().replace(/[-:.]/g, '')}`;
   const handle = await deps.client.workflow.start(WORKFLOW[kind], {
     workflowId,
@@ -54,6 +54,15 @@ async function runNow<T>(deps: LifecycleDeps, kind: ScheduleKind, args: unknown[
     }
     throw err;
   }
+}
+
+/** The collection a restore creates: the snapshot's collection with a time suffix (an earlier suffix replaced). */
+export function restoredCollectionName(collection: string, now: Date): string {
+  return `${collection.replace(/_r\d{14}$/, '')}_r${now.toISOString().replace(/[-:TZ.]/g, '').slice(0, 14)}`;
+}
+
+export function restoreNow(deps: LifecycleDeps & { embedTaskQueue: string; concurrency: number }, snapshotId: string, collection: string, now = new Date()) {
+  return runNow<RestoreReport>(deps, 'restore', [{ snapshotId, collection, embedTaskQueue: deps.embedTaskQueue, concurrency: deps.concurrency }], now);
 }
 
 export function snapshotNow(deps: LifecycleDeps, input: SnapshotIndexInput = {}, now = new Date()) {
@@ -114,6 +123,19 @@ export async function ensureSchedules(deps: LifecycleDeps, every: Partial<Record
       logger.debug('lifecycle: schedule kept, interval brought to config', { scheduleId: id, every: interval });
     }
   }
+}
+
+/**
+ * Registers srag's search attributes on a cluster that lacks them (the local dev server gets them at
+ * start). Idempotent: attributes already there are left alone.
+ */
+export async function ensureSearchAttributes(client: Client, namespace: string, logger: Logger): Promise<void> {
+  const KEYWORD = 2; // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+  const existing = await client.connection.operatorService.listSearchAttributes({ namespace });
+  const missing = Object.values(SEARCH_ATTRIBUTES).filter((k) => !(k.name in (existing.customAttributes ?? {})));
+  if (missing.length === 0) return;
+  await client.connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map((k) => [k.name, KEYWORD])) });
+  logger.info('lifecycle: search attributes registered', { names: missing.map((k) => k.name) });
 }
 
 export interface ScheduleSummary {

@@ -2,11 +2,13 @@
 // to a backup location and verified there), restore drills that prove the backup restores (identical
 // top-10 against live, RTO and RPO recorded, metrics exported), and the Temporal Schedules that run
 // them. Real dev server, real workers, the real model, real files from the eval folder.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../src/config.js';
 import type { SnapshotManifest } from '../../src/domain/snapshots.js';
 import { configuredPipeline, openIndex, openStore, prepareServingCollection } from '../../src/runtime.js';
 import { drillNow, ensureSchedules, listSchedules, snapshotNow, steerSchedule, type LifecycleDeps } from '../../src/services/lifecycle.js';
@@ -123,6 +125,42 @@ describe('snapshots, restore drills and their schedules', () => {
     // Off in config: the schedule goes away.
     await ensureSchedules(deps, { snapshot: '24h' }, stack.logger);
     expect((await listSchedules(deps)).map((s) => s.kind)).toEqual(['snapshot']);
+  }, 300_000);
+
+  it('srag restore puts a backup into a new collection and switches the alias; search, documents and ingestion carry on there', async () => {
+    const cli = (...argv: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/cli/main.ts'), ...argv], { env: stack.env, cwd: PROJECT_ROOT, timeout: 300_000 }, (err, stdout, stderr) =>
+          resolve({ code: err ? Number((err as { code?: number }).code ?? 2) : 0, stdout, stderr }),
+        ),
+      );
+    const listed = await cli('snapshots', 'list', '--json');
+    expect(listed.code, listed.stderr).toBe(0);
+    const [newest] = (JSON.parse(listed.stdout) as { snapshots: { id: string; points: number }[] }).snapshots;
+    const before = await postJson<{ hits: { documentId: string }[] }>(`${api.url}/v1/search`, { query: 'payroll closes', k: 3, mode: 'dense' });
+    const docsBefore = ((await (await fetch(`${api.url}/v1/documents`)).json()) as { documents: unknown[] }).documents.length;
+    const run = await cli('restore', newest.id, '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as { collection: string; points: number; previous: string; catchUp?: { documents: number; done: number } };
+    expect(report.previous).toBe(stack.pipeline.collection);
+    expect(report.collection).toMatch(new RegExp(`^${stack.pipeline.collection}_r\\d{14}$`));
+    expect(report.points).toBe(newest.points);
+    const index = await openIndex(stack.config, { readOnly: true, logger: stack.logger });
+    expect(await index.getAlias(stack.config.collectionPrefix)).toBe(report.collection);
+    await index.close();
+    // The API follows the alias: same answers, the catalog still lists the documents the snapshot held.
+    const after = await postJson<{ hits: { documentId: string }[] }>(`${api.url}/v1/search`, { query: 'payroll closes', k: 3, mode: 'dense' });
+    expect(after.body.hits[0].documentId).toBe(before.body.hits[0].documentId);
+    const docsAfter = ((await (await fetch(`${api.url}/v1/documents`)).json()) as { documents: unknown[] }).documents.length;
+    // The document added after the snapshot was not in it: the catch-up from the store re-ingested it.
+    expect(report.catchUp).toMatchObject({ documents: 1, done: 1 });
+    expect(docsAfter).toBe(docsBefore);
+    const archive = await postJson<{ hits: { title: string }[] }>(`${api.url}/v1/search`, { query: 'archive moves to the north wing', k: 1 });
+    expect(archive.body.hits[0].title).toBe('Archive move');
+    const added = await postJson<{ jobId: string }>(`${api.url}/v1/ingest`, { sources: [{ text: 'Restored indexes take new documents at once.', title: 'After restore' }] });
+    expect((await waitForJob(api.url, added.body.jobId)).documents).toMatchObject({ done: 1 });
+    const found = await postJson<{ hits: { title: string }[] }>(`${api.url}/v1/search`, { query: 'restored indexes take new documents', k: 1 });
+    expect(found.body.hits[0].title).toBe('After restore');
   }, 300_000);
 
   it('one corrupted byte in the backup copy fails the drill loudly, with the file named, and the metrics show it', async () => {

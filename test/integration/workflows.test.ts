@@ -64,6 +64,8 @@ function fakeActivities(opts: {
     compareDrill: unused,
     dropCollection: unused,
     recordDrill: unused,
+    restoreForServing: unused,
+    planCatchUp: unused,
     async readManifestPage({ offset, limit }) {
       return manifest.slice(offset, offset + limit);
     },
