@@ -3,7 +3,8 @@ import { rankDocuments, scoreRun, type RetrievalScores } from '../domain/ir-metr
 import { createLexicalIndex } from '../index/lexical.js';
 import type { VectorIndex } from '../index/port.js';
 import { createSearchService, type RetrievedPoint, type SearchMode, type Viewer } from '../query/search.js';
-import { loadBeirSplit } from './beir.js';
+import type { Embedder } from '../embed/port.js';
+import { loadBeirSplit, type BeirSplit } from './beir.js';
 import { openScratchIndex, type OpenedScratchIndex, type ScratchDeps } from './scratch.js';
 
 /**
@@ -59,6 +60,54 @@ const embeddedTarget: EvalBackend = async (scratch) => ({
   close: async () => {},
 });
 
+/**
+ * Scores a collection as it is on a BEIR split: each query embedded with `embedder` (the collection's
+ * own model), searched through the search service, documents ranked by their best chunk, nDCG@10,
+ * Recall@100 and MRR@10 against the qrels. Eval, benchmarks and the rollout gate all score this way.
+ */
+export async function scoreCollection(
+  target: Pick<EvalTarget, 'index' | 'collection'>,
+  embedder: Embedder,
+  beir: Pick<BeirSplit, 'queries' | 'qrels'>,
+  mode: EvalMode,
+  progress?: (stage: string, done: number, total: number) => void,
+): Promise<RetrievalScores & { querySeconds: number }> {
+  const { index, collection } = target;
+  // An index that ranks BM25 itself (Qdrant) needs no in-memory copy of the collection.
+  const lexical = mode === 'dense' || index.lexicalSearch ? undefined : createLexicalIndex(index, collection, { recheckHits: false });
+  await lexical?.refresh();
+  const search = createSearchService({
+    index,
+    embedder,
+    collection: async () => collection,
+    lexical: lexical ?? (async () => Promise.reject(new Error('BM25 runs inside this index'))),
+    mode: mode === 'served' ? 'hybrid' : mode,
+  });
+  // A document ranks by its best chunk. BM25 documents rank by the raw BM25 score (the service's
+  // score in bm25 mode is rank-based: same order, but ties would break differently).
+  const ranked = async (text: string, use: SearchMode): Promise<string[]> => {
+    const { hits } = await search.search(text, CHUNK_DEPTH, EVERYONE, { mode: use });
+    return rankDocuments(documentScores(hits, (h) => (use === 'bm25' ? (h.bm25Score ?? h.score) : h.score)), DOCUMENT_DEPTH);
+  };
+  const run = new Map<string, string[]>();
+  const t1 = performance.now();
+  let qi = 0;
+  for (const q of beir.queries) {
+    let documents: string[];
+    if (mode === 'hybrid') {
+      const fused = rrf([(await ranked(q.text, 'dense')).map((id) => ({ id })), (await ranked(q.text, 'bm25')).map((id) => ({ id }))]);
+      documents = fused.map((h) => h.id).slice(0, DOCUMENT_DEPTH);
+    } else {
+      documents = await ranked(q.text, mode === 'served' ? 'hybrid' : mode);
+    }
+    run.set(q.id, documents);
+    progress?.('queries', ++qi, beir.queries.length);
+  }
+  const querySeconds = (performance.now() - t1) / 1000;
+  const qrels = new Map([...beir.qrels].filter(([qid]) => run.has(qid)));
+  return { ...scoreRun(run, qrels), querySeconds };
+}
+
 /** Indexes the corpus with the ingestion steps themselves, then scores the split's queries through the search service. */
 export async function runBeirEval(deps: EvalDeps, dir: string, split: string, mode: EvalMode, limit = 0): Promise<EvalResult> {
   const beir = loadBeirSplit(dir, split);
@@ -67,49 +116,16 @@ export async function runBeirEval(deps: EvalDeps, dir: string, split: string, mo
   try {
     const target = await (deps.backend ?? embeddedTarget)(scratch);
     try {
-      const { index, collection } = target;
-      // An index that ranks BM25 itself (Qdrant) needs no in-memory copy of the collection.
-      const lexical = mode === 'dense' || index.lexicalSearch ? undefined : createLexicalIndex(index, collection, { recheckHits: false });
-      await lexical?.refresh();
-      const search = createSearchService({
-        index,
-        embedder: deps.embedder,
-        collection: async () => collection,
-        lexical: lexical ?? (async () => Promise.reject(new Error('BM25 runs inside this index'))),
-        mode: mode === 'served' ? 'hybrid' : mode,
-      });
-      // A document ranks by its best chunk. BM25 documents rank by the raw BM25 score (the service's
-      // score in bm25 mode is rank-based: same order, but ties would break differently).
-      const ranked = async (text: string, use: SearchMode): Promise<string[]> => {
-        const { hits } = await search.search(text, CHUNK_DEPTH, EVERYONE, { mode: use });
-        return rankDocuments(documentScores(hits, (h) => (use === 'bm25' ? (h.bm25Score ?? h.score) : h.score)), DOCUMENT_DEPTH);
-      };
-      const run = new Map<string, string[]>();
-      const t1 = performance.now();
-      let qi = 0;
-      for (const q of queries) {
-        let documents: string[];
-        if (mode === 'hybrid') {
-          const fused = rrf([(await ranked(q.text, 'dense')).map((id) => ({ id })), (await ranked(q.text, 'bm25')).map((id) => ({ id }))]);
-          documents = fused.map((h) => h.id).slice(0, DOCUMENT_DEPTH);
-        } else {
-          documents = await ranked(q.text, mode === 'served' ? 'hybrid' : mode);
-        }
-        run.set(q.id, documents);
-        deps.progress?.('queries', ++qi, queries.length);
-      }
-      const querySeconds = (performance.now() - t1) / 1000;
-      const qrels = new Map([...beir.qrels].filter(([qid]) => run.has(qid)));
+      const scores = await scoreCollection(target, deps.embedder, { queries, qrels: beir.qrels }, mode, deps.progress);
       return {
-        ...scoreRun(run, qrels),
+        ...scores,
         mode,
         backend: target.backend,
-        collection,
+        collection: target.collection,
         split,
         documents: scratch.documents,
-        chunks: await index.count(collection),
+        chunks: await target.index.count(target.collection),
         indexSeconds: scratch.seconds,
-        querySeconds,
         pipeline: deps.pipeline.version,
       };
     } finally {
