@@ -17,6 +17,8 @@ import type { RetentionPolicy } from '../src/domain/snapshots.js';
 import { AppError } from '../src/errors.js';
 import { compareWithLive, recordDrill, restoreForServing, restoreIntoScratch } from '../src/services/drill.js';
 import { applyRetention, copySnapshotToBackup, takeSnapshot } from '../src/services/snapshots.js';
+import { evaluateForGate, postSwitchCheck, prepareCandidate, switchAlias, type RolloutDeps } from '../src/services/rollout.js';
+import { markBuilding, unmarkBuilding } from '../src/store/pipelines.js';
 import { permanentOnBadInput } from './failures.js';
 import type { EmbedActivities, IngestActivities } from './types.js';
 
@@ -31,6 +33,8 @@ export interface IngestActivityDeps {
   pathRoots?: string[];
   /** The tokenizer of a pipeline's model (chunks are packed by the tokens that model sees); default `counter`. */
   counterFor?: (pipeline: PipelineRef) => Promise<TokenCounter>;
+  /** The embedder of a pipeline's own model, for the rollout gate and its post-switch check. */
+  embedderFor?: (pipeline: PipelineRef) => Promise<Embedder>;
   /** Snapshots and restore drills; absent: those activities fail with a configuration error. */
   lifecycle?: {
     alias: string;
@@ -107,12 +111,23 @@ export function createIngestActivities(deps: IngestActivityDeps): IngestActiviti
     dropCollection: ({ collection }) => deps.index.dropCollection(collection),
     recordDrill: ({ report }) => recordDrill(deps.store, report),
     planCatchUp: ({ jobId, collection }) => writeCatchUpManifest(deps, jobId, collection),
+    prepareCandidate: ({ candidate }) => permanentOnBadInput(() => prepareCandidate(deps, candidate, lifecycleOf(deps).alias)),
+    evaluateForGate: ({ pipeline, evalSet }) => permanentOnBadInput(() => evaluateForGate(rolloutDeps(deps), pipeline, evalSet)),
+    switchAlias: ({ to }) => permanentOnBadInput(() => switchAlias(deps.index, lifecycleOf(deps).alias, to)),
+    postSwitchCheck: ({ pipeline, evalSet, rehearse }) =>
+      permanentOnBadInput(() => postSwitchCheck(rolloutDeps(deps), { alias: lifecycleOf(deps).alias, pipeline, evalSet, rehearse })),
+    setBuilding: async ({ collection, building }) => (building ? markBuilding(deps.store, collection) : unmarkBuilding(deps.store, collection)),
     restoreForServing: ({ snapshotId, collection }) =>
       permanentOnBadInput(async () => {
         const l = lifecycleOf(deps);
         return restoreForServing({ ...deps, backupDir: l.backupDir }, { snapshotId, collection, alias: l.alias });
       }),
   };
+}
+
+function rolloutDeps(deps: IngestActivityDeps): RolloutDeps {
+  if (!deps.embedderFor) throw new AppError('INVALID_INPUT', 'this worker cannot embed for the rollout gate');
+  return { store: deps.store, index: deps.index, embedderFor: deps.embedderFor, logger: deps.logger };
 }
 
 function lifecycleOf(deps: IngestActivityDeps): NonNullable<IngestActivityDeps['lifecycle']> {

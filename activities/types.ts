@@ -2,6 +2,9 @@ import type { DeletionResult } from '../src/ingest/delete-document.js';
 import type { ProbeResult } from '../src/domain/probe.js';
 import type { RebuildPlan } from '../src/ingest/rebuild.js';
 import type { DrillReport, RestoredScratch, RestoreReport } from '../src/domain/snapshots.js';
+import type { GateScores } from '../src/domain/rollout.js';
+import type { GateEvalSet } from '../src/services/rollout.js';
+import type { PipelineRecord } from '../src/store/pipelines.js';
 import type { ChunkBatchRef, IngestError, IngestPolicy, PipelineRef, PreparedSource, SourceSpec } from '../src/domain/ingest.js';
 
 /** Activities on the ingest task queue (I/O: store, parsing, the index). */
@@ -48,6 +51,16 @@ export interface IngestActivities {
   restoreForServing(input: { snapshotId: string; collection: string }): Promise<RestoreReport>;
   /** After a restore: a job manifest of the catalog records the collection lacks. */
   planCatchUp(input: { jobId: string; collection: string }): Promise<RebuildPlan>;
+  /** Rollout: records the candidate pipeline, creates its collection, marks it as being built; returns the served pipeline. */
+  prepareCandidate(input: { candidate: PipelineRecord }): Promise<{ served: PipelineRef }>;
+  /** Rollout gate: one collection scored on the eval set with its own model. */
+  evaluateForGate(input: { pipeline: PipelineRef; evalSet: GateEvalSet }): Promise<GateScores>;
+  /** Points the served alias at a collection; returns the previous target. */
+  switchAlias(input: { to: string }): Promise<{ previous?: string }>;
+  /** After a switch: the alias, the catalog's documents and drill queries on the new collection. */
+  postSwitchCheck(input: { pipeline: PipelineRef; evalSet: GateEvalSet; rehearse?: boolean }): Promise<{ documents: number; queries: number }>;
+  /** Marks a collection as being built (ingestion writes there too) or not. */
+  setBuilding(input: { collection: string; building: boolean }): Promise<void>;
   /** Writes the drill's outcome to the store, where the API's metrics read it. */
   recordDrill(input: { report: DrillReport }): Promise<void>;
 }

@@ -7,7 +7,12 @@ import { createLogger } from '../src/obs/logger.js';
 import { applyPiiPolicy, piiDetectors } from '../src/domain/pii.js';
 import { createPdfExtractor, parseSource } from '../src/parse/index.js';
 import { embeddingModelId, openIndex, openStore, openTokenCounter, openTokenCounterAt } from '../src/runtime.js';
-import { createModelCache } from '../src/services/pipelines.js';
+import { createModelCache, embeddingConfigFor } from '../src/services/pipelines.js';
+import { createEmbedder } from '../src/embed/factory.js';
+import type { Embedder } from '../src/embed/port.js';
+import type { PipelineRef } from '../src/domain/ingest.js';
+import { AppError } from '../src/errors.js';
+import { readPipeline } from '../src/store/pipelines.js';
 import { loadWorkflowBundle } from '../src/temporal/bundle.js';
 
 // Everything this process writes (store, index, vectors) is private to the service user.
@@ -26,6 +31,20 @@ const piiRules = piiDetectors(config.pii.patterns);
 // PDFs parse in child processes with a memory cap: a hostile file is killed (timeout or RSS) without
 // stalling this process or growing its memory.
 const pdfExtractor = createPdfExtractor({ threads: Math.min(4, config.ingest.concurrency), maxBytes: config.limits.parseMaxBytes });
+// The rollout gate embeds queries with each pipeline's own model: loaded on first use, kept, closed at exit.
+const embedders = new Map<string, Promise<Embedder>>();
+const embedderFor = (ref: PipelineRef): Promise<Embedder> => {
+  let hit = embedders.get(ref.version);
+  if (!hit) {
+    hit = readPipeline(store, ref.collection).then((record) => {
+      if (!record) throw new AppError('PIPELINE_MISMATCH', `no pipeline record for ${ref.collection}`);
+      return createEmbedder(embeddingConfigFor(config.embedding, record.embedding), logger);
+    });
+    embedders.set(ref.version, hit);
+    hit.catch(() => embedders.delete(ref.version));
+  }
+  return hit;
+};
 const worker = await Worker.create({
   connection,
   namespace: config.temporal.namespace,
@@ -46,6 +65,7 @@ const worker = await Worker.create({
       load: (record) => (record.embedding.modelDir ? openTokenCounterAt(record.embedding.modelDir) : Promise.resolve(counter)),
     }),
     maxFileBytes: config.limits.maxFileBytes,
+    embedderFor,
     lifecycle: {
       alias: config.collectionPrefix,
       backend: config.qdrant.url ? 'qdrant' : 'embedded',
@@ -62,6 +82,7 @@ logger.info('worker: ready', { taskQueue: config.temporal.taskQueue, address });
 process.send?.({ ready: true });
 await lifecycle.run(worker);
 await pdfExtractor.close();
+for (const e of embedders.values()) await e.then((x) => x.close()).catch(() => undefined);
 await index.close();
 await connection.close();
 logger.info('worker: stopped');

@@ -6,3 +6,4 @@ export { rebuildCollection } from './maintenance/rebuild-collection.js';
 export { snapshotIndex } from './maintenance/snapshot-index.js';
 export { restoreDrill } from './maintenance/restore-drill.js';
 export { restoreIndex } from './maintenance/restore-index.js';
+export { rolloutPipeline } from './maintenance/rollout-pipeline.js';

@@ -1,7 +1,19 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, WorkflowFailedError, type Client, type ScheduleOptions } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type ScheduleOptions,
+} from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { RestoreDrillInput } from '../../workflows/maintenance/restore-drill.js';
 import type { SnapshotIndexInput, SnapshotIndexResult } from '../../workflows/maintenance/snapshot-index.js';
+import type { RolloutInput } from '../../workflows/maintenance/rollout-pipeline.js';
+import { rolloutDecisionUpdate, rolloutRollbackUpdate, rolloutStatusQuery } from '../../workflows/definitions.js';
+import type { RolloutState } from '../domain/rollout.js';
 import type { DrillReport, RestoreReport } from '../domain/snapshots.js';
 import { SEARCH_ATTRIBUTES, type LifecycleKind } from '../domain/search-attributes.js';
 import { AppError } from '../errors.js';
@@ -20,7 +32,7 @@ export interface LifecycleDeps {
 
 export type ScheduleKind = 'snapshot' | 'drill';
 
-const WORKFLOW: Record<ScheduleKind | 'restore', LifecycleKind> = { snapshot: 'snapshotIndex', drill: 'restoreDrill', restore: 'restoreIndex' };
+const WORKFLOW: Record<ScheduleKind | 'restore' | 'rollout', LifecycleKind> = { snapshot: 'snapshotIndex', drill: 'restoreDrill', restore: 'restoreIndex', rollout: 'rolloutPipeline' };
 
 export function scheduleIdFor(alias: string, kind: ScheduleKind | 'restore'): string {
   return `srag-${alias}-${kind}`;
@@ -180,6 +192,86 @@ export async function steerSchedule(deps: LifecycleDeps, kind: ScheduleKind, act
     else await handle.trigger();
   } catch (err) {
     if (err instanceof ScheduleNotFoundError) throw new AppError('NOT_FOUND', `no ${kind} schedule (is it set to off, or has srag up not run yet?)`);
+    throw err;
+  }
+}
+
+/** One rollout at a time per served alias. */
+export function rolloutWorkflowId(alias: string): string {
+  return `srag-${alias}-rollout`;
+}
+
+/** Starts a rollout (refused while another runs for the same alias); returns its workflow id. */
+export async function startRollout(deps: LifecycleDeps, input: Omit<RolloutInput, 'rolloutId'>, now = new Date()): Promise<{ workflowId: string; rolloutId: string }> {
+  const workflowId = rolloutWorkflowId(deps.alias);
+  const rolloutId = `rollout_${input.candidate.ref.version}_${now.toISOString().replace(/[-:TZ.]/g, '').slice(0, 14)}`;
+  try {
+    await deps.client.workflow.start(WORKFLOW.rollout, {
+      workflowId,
+      taskQueue: deps.taskQueue,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+      args: [{ ...input, rolloutId }],
+      typedSearchAttributes: [
+        { key: SEARCH_ATTRIBUTES.kind, value: WORKFLOW.rollout },
+        { key: SEARCH_ATTRIBUTES.pipeline, value: input.candidate.ref.version },
+      ],
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new AppError('INVALID_INPUT', `a rollout is already running (workflow ${workflowId}): srag rollout status`);
+    }
+    throw err;
+  }
+  return { workflowId, rolloutId };
+}
+
+export async function rolloutStatus(deps: LifecycleDeps): Promise<{ status: string; state?: RolloutState; failure?: string }> {
+  const handle = deps.client.workflow.getHandle(rolloutWorkflowId(deps.alias));
+  let description;
+  try {
+    description = await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new AppError('NOT_FOUND', 'no rollout has run for this deployment');
+    throw err;
+  }
+  const status = description.status.name.toLowerCase();
+  if (status === 'completed') return { status, state: (await handle.result()) as RolloutState };
+  if (status === 'running') return { status, state: await handle.query(rolloutStatusQuery) };
+  let failure: string | undefined;
+  try {
+    await handle.result();
+  } catch (err) {
+    let cause: unknown = err instanceof WorkflowFailedError ? err.cause : err;
+    while (cause instanceof Error && cause.cause) cause = cause.cause;
+    failure = cause instanceof Error ? cause.message : String(cause);
+  }
+  return { status, failure };
+}
+
+/** Waits for a rollout to end; a failed one (rolled back) is an AppError with its reason. */
+export async function waitForRollout(deps: LifecycleDeps): Promise<RolloutState> {
+  try {
+    return (await deps.client.workflow.getHandle(rolloutWorkflowId(deps.alias)).result()) as RolloutState;
+  } catch (err) {
+    if (err instanceof WorkflowFailedError) {
+      let cause: unknown = err.cause;
+      while (cause instanceof Error && cause.cause) cause = cause.cause;
+      throw new AppError('INTERNAL', `rollout failed: ${cause instanceof Error ? cause.message : String(err.message)}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+export async function decideRollout(deps: LifecycleDeps, choice: 'approve' | 'abort' | 'rollback'): Promise<string> {
+  const handle = deps.client.workflow.getHandle(rolloutWorkflowId(deps.alias));
+  try {
+    return choice === 'rollback' ? await handle.executeUpdate(rolloutRollbackUpdate) : await handle.executeUpdate(rolloutDecisionUpdate, { args: [choice] });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      const cause = err.cause instanceof Error ? err.cause.message : err.message;
+      throw new AppError('INVALID_INPUT', `cannot ${choice}: ${cause}`);
+    }
+    if (err instanceof WorkflowNotFoundError) throw new AppError('NOT_FOUND', 'no rollout is running');
     throw err;
   }
 }

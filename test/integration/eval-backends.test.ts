@@ -1,7 +1,7 @@
 // srag eval end to end on a real slice of SciFact with the real model: the scratch index is built by
 // the ingestion steps, scored in every mode, and (when QDRANT_URL is set) copied into a real Qdrant
 // server and scored there on the same chunks and vectors. The full-split figures are in the README.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,8 @@ import { qdrantEvalBackend } from '../../src/eval/qdrant-target.js';
 import { runBeirEval, type EvalDeps, type EvalMode, type EvalResult } from '../../src/eval/run.js';
 import { scratchDepsFor } from '../../src/eval/scratch.js';
 import { createQdrantIndex } from '../../src/index/qdrant/qdrant-index.js';
-import { EVAL_DIR, testLogger } from '../support/stack.js';
+import { writeScifactSlice } from '../support/scifact-slice.js';
+import { testLogger } from '../support/stack.js';
 
 const QDRANT_URL = process.env.QDRANT_URL;
 const QUERIES = 40;
@@ -27,29 +28,8 @@ describe('srag eval on a SciFact slice, real model', () => {
   const results = new Map<string, EvalResult>();
 
   beforeAll(async () => {
-    // The first QUERIES judged train queries, every document they judge, and distractors after them.
     work = mkdtempSync(join(tmpdir(), 'srag-eval-it-'));
-    beirDir = join(work, 'scifact-slice');
-    mkdirSync(join(beirDir, 'qrels'), { recursive: true });
-    const src = join(EVAL_DIR, 'scifact');
-    const qrelLines = readFileSync(join(src, 'qrels', 'train.tsv'), 'utf8').trim().split('\n');
-    const judged = new Map<string, string[]>();
-    for (const line of qrelLines.slice(1)) {
-      const [qid, did] = line.split('\t');
-      if (!judged.has(qid) && judged.size >= QUERIES) continue;
-      judged.set(qid, [...(judged.get(qid) ?? []), did]);
-    }
-    const wanted = new Set([...judged.values()].flat());
-    const corpus = readFileSync(join(src, 'corpus.jsonl'), 'utf8').trim().split('\n');
-    let distractors = 0;
-    const kept = corpus.filter((line) => {
-      const id = (JSON.parse(line) as { _id: string })._id;
-      if (wanted.has(id)) return true;
-      return distractors++ < DISTRACTORS;
-    });
-    writeFileSync(join(beirDir, 'corpus.jsonl'), kept.join('\n') + '\n');
-    writeFileSync(join(beirDir, 'qrels', 'train.tsv'), ['query-id\tcorpus-id\tscore', ...[...judged].flatMap(([q, ds]) => ds.map((d) => `${q}\t${d}\t1`))].join('\n') + '\n');
-    writeFileSync(join(beirDir, 'queries-train.jsonl'), readFileSync(join(src, 'queries-train.jsonl'), 'utf8'));
+    beirDir = writeScifactSlice(join(work, 'scifact-slice'), QUERIES, DISTRACTORS).dir;
     const config = loadConfig({ ...process.env, SRAG_DATA_DIR: join(work, 'data') });
     embedder = await createEmbedder(config.embedding, logger);
     deps = { ...(await scratchDepsFor(config, embedder)), workDir: join(work, 'scratch') };

@@ -66,6 +66,11 @@ function fakeActivities(opts: {
     recordDrill: unused,
     restoreForServing: unused,
     planCatchUp: unused,
+    prepareCandidate: unused,
+    evaluateForGate: unused,
+    switchAlias: unused,
+    postSwitchCheck: unused,
+    setBuilding: unused,
     async readManifestPage({ offset, limit }) {
       return manifest.slice(offset, offset + limit);
     },
