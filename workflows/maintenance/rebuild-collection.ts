@@ -1,8 +1,8 @@
-import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { EmbedActivities, IngestActivities } from '../../activities/types.js';
 import type { JobProgress, PipelineRef } from '../../src/domain/ingest.js';
 import { compareProbes } from '../../src/domain/probe.js';
-import { ingestCorpus } from '../ingest-corpus.js';
+import { ingestFromStore } from './ingest-from-store.js';
 
 export interface RebuildInput {
   rebuildId: string;
@@ -53,21 +53,14 @@ export async function rebuildCollection(input: RebuildInput): Promise<RebuildRep
 
   const plan = await act.planRebuild({ jobId: input.rebuildId });
   await act.resetCollection({ collection: pipeline.collection, dimension: pipeline.dimension });
-  const job = await executeChild(ingestCorpus, {
+  const job = await ingestFromStore({
     workflowId: `${workflowInfo().workflowId}/ingest`,
-    args: [
-      {
-        jobId: input.rebuildId,
-        manifestKey: plan.manifestKey,
-        sourceCount: plan.sources,
-        acl: [],
-        // Each source carries its catalog record's own ACL, owner and PII policy.
-        policy: { owner: { user: 'rebuild', groups: [], admin: true }, replaceAcl: true, pii: 'off' },
-        pipeline,
-        concurrency: input.concurrency,
-        embedTaskQueue: input.embedTaskQueue,
-      },
-    ],
+    jobId: input.rebuildId,
+    plan,
+    pipeline,
+    by: 'rebuild',
+    concurrency: input.concurrency,
+    embedTaskQueue: input.embedTaskQueue,
   });
 
   const after = await act.runRebuildProbe({ pipeline, probe });

@@ -1,6 +1,6 @@
-import { ApplicationFailure, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, upsertSearchAttributes } from '@temporalio/workflow';
 import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
-import type { IngestActivities } from '../../activities/types.js';
+import { lifecycleActivities as act } from './ingest-from-store.js';
 import type { DrillReport, RestoredScratch } from '../../src/domain/snapshots.js';
 
 export interface RestoreDrillInput {
@@ -10,10 +10,6 @@ export interface RestoreDrillInput {
   probes?: number;
 }
 
-const act = proxyActivities<IngestActivities>({
-  startToCloseTimeout: '2 hours',
-  retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 5 },
-});
 
 /**
  * Proves the backups restore: restore the newest backed-up snapshot into a scratch collection (checksums,

@@ -1,8 +1,7 @@
-import { executeChild, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { IngestActivities } from '../../activities/types.js';
+import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { RestoreReport } from '../../src/domain/snapshots.js';
 import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
-import { ingestCorpus } from '../ingest-corpus.js';
+import { ingestFromStore, lifecycleActivities as act } from './ingest-from-store.js';
 
 export interface RestoreIndexInput {
   snapshotId: string;
@@ -11,11 +10,6 @@ export interface RestoreIndexInput {
   embedTaskQueue: string;
   concurrency: number;
 }
-
-const act = proxyActivities<IngestActivities>({
-  startToCloseTimeout: '2 hours',
-  retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 5 },
-});
 
 /**
  * `srag restore`: a backed-up snapshot into a new collection, the alias switched to it, then a catch-up
@@ -31,21 +25,14 @@ export async function restoreIndex(input: RestoreIndexInput): Promise<RestoreRep
   const jobId = `restore_${input.collection}`;
   const plan = await act.planCatchUp({ jobId, collection: input.collection });
   if (plan.sources > 0) {
-    const job = await executeChild(ingestCorpus, {
+    const job = await ingestFromStore({
       workflowId: `${workflowInfo().workflowId}/catch-up`,
-      args: [
-        {
-          jobId,
-          manifestKey: plan.manifestKey,
-          sourceCount: plan.sources,
-          acl: [],
-          // Each source carries its catalog record's own ACL, owner and PII policy.
-          policy: { owner: { user: 'restore', groups: [], admin: true }, replaceAcl: true, pii: 'off' },
-          pipeline: report.pipeline,
-          concurrency: input.concurrency,
-          embedTaskQueue: input.embedTaskQueue,
-        },
-      ],
+      jobId,
+      plan,
+      pipeline: report.pipeline,
+      by: 'restore',
+      concurrency: input.concurrency,
+      embedTaskQueue: input.embedTaskQueue,
     });
     report.catchUp = { documents: plan.documents, done: job.documents.done, failed: job.documents.failed, chunks: job.chunks };
   }

@@ -1,11 +1,10 @@
-import { ApplicationFailure, condition, executeChild, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { IngestActivities } from '../../activities/types.js';
+import { ApplicationFailure, condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { gateVerdict, type GateTolerance, type RolloutPhase, type RolloutState } from '../../src/domain/rollout.js';
 import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
 import type { PipelineRecord } from '../../src/store/pipelines.js';
 import type { GateEvalSet } from '../../src/services/rollout.js';
 import { rolloutDecisionUpdate, rolloutRollbackUpdate, rolloutStatusQuery } from '../definitions.js';
-import { ingestCorpus } from '../ingest-corpus.js';
+import { ingestFromStore, lifecycleActivities as act } from './ingest-from-store.js';
 
 export interface RolloutInput {
   rolloutId: string;
@@ -21,11 +20,6 @@ export interface RolloutInput {
   embedTaskQueue: string;
   concurrency: number;
 }
-
-const act = proxyActivities<IngestActivities>({
-  startToCloseTimeout: '2 hours',
-  retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 5 },
-});
 
 /**
  * A patch rollout: build the candidate collection from the store (new ingests write to it meanwhile),
@@ -90,21 +84,14 @@ export async function rolloutPipeline(input: RolloutInput): Promise<RolloutState
   ] as const) {
     const p = plan ?? (await act.planCatchUp({ jobId: `${input.rolloutId}_catchup`, collection: candidate.collection }));
     if (p.sources === 0) continue;
-    const job = await executeChild(ingestCorpus, {
+    const job = await ingestFromStore({
       workflowId: `${workflowInfo().workflowId}/${pass}`,
-      args: [
-        {
-          jobId: pass === 'build' ? input.rolloutId : `${input.rolloutId}_catchup`,
-          manifestKey: p.manifestKey,
-          sourceCount: p.sources,
-          acl: [],
-          // Each source carries its catalog record's own ACL, owner and PII policy.
-          policy: { owner: { user: 'rollout', groups: [], admin: true }, replaceAcl: true, pii: 'off' },
-          pipeline: candidate,
-          concurrency: input.concurrency,
-          embedTaskQueue: input.embedTaskQueue,
-        },
-      ],
+      jobId: pass === 'build' ? input.rolloutId : `${input.rolloutId}_catchup`,
+      plan: p,
+      pipeline: candidate,
+      by: 'rollout',
+      concurrency: input.concurrency,
+      embedTaskQueue: input.embedTaskQueue,
     });
     build.documents += p.documents;
     build.done += job.documents.done + job.documents.skipped;

@@ -1,6 +1,6 @@
-import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
-import type { IngestActivities } from '../../activities/types.js';
+import { lifecycleActivities as act } from './ingest-from-store.js';
 import { snapshotIdFor } from '../../src/domain/snapshots.js';
 
 export interface SnapshotIndexInput {
@@ -19,10 +19,6 @@ export interface SnapshotIndexResult {
   removed: string[];
 }
 
-const act = proxyActivities<IngestActivities>({
-  startToCloseTimeout: '2 hours',
-  retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 5 },
-});
 
 /**
  * Snapshot the served collection (with the catalog and the alias map), copy it to the backup location,
