@@ -47,7 +47,7 @@ export async function runLifecycle(
   try {
     switch (command) {
       case 'snapshot': {
-        if (!args.now) return printSchedules(deps, 'snapshot', args.json, out, 'take one now with: srag snapshot --now');
+        if (!args.now) return await printSchedules(deps, 'snapshot', args.json, out, 'take one now with: srag snapshot --now');
         const { workflowId, result } = await snapshotNow(deps);
         if (args.json) out(JSON.stringify({ workflowId, ...result }));
         else {
@@ -57,7 +57,7 @@ export async function runLifecycle(
         return 0;
       }
       case 'drill': {
-        if (!args.now) return printSchedules(deps, 'drill', args.json, out, 'run one now with: srag drill --now');
+        if (!args.now) return await printSchedules(deps, 'drill', args.json, out, 'run one now with: srag drill --now');
         const { workflowId, result: r } = await drillNow(deps);
         if (args.json) out(JSON.stringify({ workflowId, ...r }));
         else {
@@ -87,7 +87,7 @@ export async function runLifecycle(
       }
       case 'schedules': {
         const [sub = 'list', kind] = args.positionals;
-        if (sub === 'list') return printSchedules(deps, undefined, args.json, out);
+        if (sub === 'list') return await printSchedules(deps, undefined, args.json, out);
         if (!['pause', 'resume', 'trigger'].includes(sub) || (kind !== 'snapshot' && kind !== 'drill')) {
           throw new AppError('INVALID_INPUT', 'usage: srag schedules list | srag schedules pause|resume|trigger snapshot|drill');
         }

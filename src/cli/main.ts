@@ -27,6 +27,10 @@ Usage:
   srag snapshots list                       snapshots under the data dir and in the backup location
   srag drill [--now]                        the restore drill schedule, or prove now that the newest backup restores
   srag restore <snapshot-id>                restore a backup into a new collection and switch the alias to it
+  srag rollout start [--model DIR] [--chunk-tokens N] [--chunk-overlap N] --eval BEIR-DIR [--split S] [--limit N]
+                    [--tolerance 0.02] [--approve] [--grace 24h] [--rehearse-rollback] [--no-wait]
+                                            build a new pipeline from the store, gate it on the eval set, switch or refuse
+  srag rollout status | approve | abort | rollback
   srag schedules list | pause|resume|trigger snapshot|drill
                                             steer the lifecycle schedules (also in the Temporal UI)
   srag keys create --user U [--groups g1,g2] [--scopes query,ingest,admin] [--name N]
@@ -44,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
     out(USAGE);
     return command ? 0 : 2;
   }
-  const args = parseArgs(rest, ['json', 'no-wait', 'help', 'replace-acl', 'no-switch', 'now']);
+  const args = parseArgs(rest, ['json', 'no-wait', 'help', 'replace-acl', 'no-switch', 'now', 'approve', 'rehearse-rollback']);
   if (args.flags.has('help')) {
     out(USAGE);
     return 0;
@@ -127,6 +131,42 @@ async function main(argv: string[]): Promise<number> {
     case 'schedules': {
       const { runLifecycle } = await import('./lifecycle.js');
       return runLifecycle(config, logger, command, { positionals: args.positionals, now: args.flags.has('now'), json }, out);
+    }
+    case 'rollout': {
+      const { runRollout } = await import('./rollout.js');
+      const sub = args.positionals[0] ?? 'status';
+      const grace = stringFlag(args, 'grace') ?? '0s';
+      const graceMatch = /^(\d+)([smhd])$/.exec(grace);
+      if (!graceMatch) throw new AppError('INVALID_INPUT', '--grace must look like 30m, 24h or 7d');
+      const unit = { s: 1, m: 60, h: 3600, d: 86400 }[graceMatch[2] as 's' | 'm' | 'h' | 'd'];
+      const tolerance = Number(stringFlag(args, 'tolerance') ?? '0.02');
+      if (!(tolerance >= 0 && tolerance <= 1)) throw new AppError('INVALID_INPUT', '--tolerance must be between 0 and 1');
+      const evalDir = stringFlag(args, 'eval');
+      if (sub === 'start' && !evalDir) throw new AppError('INVALID_INPUT', 'srag rollout start needs --eval <BEIR dir> (queries and qrels over documents in the knowledge base)');
+      return runRollout(
+        config,
+        process.env,
+        logger,
+        sub,
+        sub === 'start'
+          ? {
+              modelDir: stringFlag(args, 'model'),
+              chunkTokens: args.flags.has('chunk-tokens') ? intFlag(args, 'chunk-tokens', 256, 16, 8192) : undefined,
+              chunkOverlap: args.flags.has('chunk-overlap') ? intFlag(args, 'chunk-overlap', 32, 0, 4096) : undefined,
+              evalDir: evalDir!,
+              split: stringFlag(args, 'split') ?? 'test',
+              limit: intFlag(args, 'limit', 0, 0, 1_000_000),
+              tolerance,
+              approval: args.flags.has('approve'),
+              graceSeconds: Number(graceMatch[1]) * unit,
+              rehearseRollback: args.flags.has('rehearse-rollback'),
+              wait: !args.flags.has('no-wait'),
+            }
+          : undefined,
+        json,
+        out,
+        process.stderr,
+      );
     }
     case 'status': {
       const { runStatus } = await import('./status.js');

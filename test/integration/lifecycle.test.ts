@@ -15,6 +15,7 @@ import { drillNow, ensureSchedules, listSchedules, snapshotNow, steerSchedule, t
 import { listSnapshots, sha256OfFile } from '../../src/services/snapshots.js';
 import { listCatalog } from '../../src/store/catalog.js';
 import { postJson, startStackApi, waitForJob } from '../support/http.js';
+import { recordHistories } from '../support/histories.js';
 import { EVAL_DIR, startStack, type Stack } from '../support/stack.js';
 
 describe('snapshots, restore drills and their schedules', () => {
@@ -55,6 +56,12 @@ describe('snapshots, restore drills and their schedules', () => {
   }, 600_000);
 
   afterAll(async () => {
+    await recordHistories(stack, stack.client, {
+      snapshotIndex: `WorkflowType = 'snapshotIndex'`,
+      'restoreDrill-passed': `WorkflowType = 'restoreDrill' AND ExecutionStatus = 'Completed'`,
+      'restoreDrill-failed': `WorkflowType = 'restoreDrill' AND ExecutionStatus = 'Failed'`,
+      restoreIndex: `WorkflowType = 'restoreIndex'`,
+    });
     await api?.close();
     await stack?.stop();
   });

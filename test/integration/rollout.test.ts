@@ -15,6 +15,7 @@ import { decideRollout, rolloutStatus, startRollout, waitForRollout, type Lifecy
 import type { PipelineRecord } from '../../src/store/pipelines.js';
 import { postJson, startStackApi, waitForJob } from '../support/http.js';
 import { writeScifactSlice } from '../support/scifact-slice.js';
+import { recordHistories } from '../support/histories.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 describe('gated patch rollouts with rollback', () => {
@@ -80,6 +81,12 @@ describe('gated patch rollouts with rollback', () => {
   afterAll(async () => {
     loop.running = false;
     await loop.done;
+    await recordHistories(stack, stack.client, {
+      'rolloutPipeline-rejected': `WorkflowType = 'rolloutPipeline' AND SragOutcome = 'rejected'`,
+      'rolloutPipeline-done': `WorkflowType = 'rolloutPipeline' AND SragOutcome = 'done'`,
+      'rolloutPipeline-rolled-back': `WorkflowType = 'rolloutPipeline' AND SragOutcome = 'rolled_back'`,
+      'rolloutPipeline-aborted': `WorkflowType = 'rolloutPipeline' AND SragOutcome = 'aborted'`,
+    });
     await api?.close();
     await stack?.stop();
   });

@@ -1,7 +1,7 @@
 // `srag up` as an operator runs it: started from a terminal, stopped with Ctrl-C. The terminal sends
 // SIGINT to the whole process group (srag, its workers), so every process gets it at once; the stop
 // must still be orderly: exit 0, no stack traces, and the Temporal dev server gone with it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -137,6 +137,12 @@ describe('srag up lifecycle', () => {
       const body = await ready.text();
       expect(ready.status, body).toBe(200);
       expect(await portOpen(temporalPort)).toBe(true);
+      // srag up created the lifecycle schedules; the CLI lists them from the same Temporal.
+      const schedules = await schedulesOf(env);
+      expect(schedules.map((x) => [x.kind, x.paused])).toEqual([
+        ['snapshot', false],
+        ['drill', false],
+      ]);
 
       // Ctrl-C, then Ctrl-C again while it stops (an impatient operator).
       signalGroup(up.child.pid, 'SIGINT');
@@ -163,7 +169,30 @@ describe('srag up lifecycle', () => {
       ]);
       expect(await portOpen(temporalPort)).toBe(false);
       expect(pidsWith(['start-dev', '--port', String(temporalPort)])).toEqual([]);
+
+      // A restart on the same data dir: the schedules survived (Temporal's SQLite file) and are not doubled.
+      const again = startUp(env, temporalPort);
+      cleanups.push(async () => {
+        if (again.child.exitCode === null && again.child.signalCode === null) {
+          signalGroup(again.child.pid, 'SIGKILL');
+          await again.exited;
+        }
+      });
+      await waitForOutput(again, /^srag is up$/m, START_TIMEOUT_MS);
+      const after = await schedulesOf(env);
+      expect(after.map((x) => x.scheduleId)).toEqual(schedules.map((x) => x.scheduleId));
+      signalGroup(again.child.pid, 'SIGINT');
+      expect(await again.exited).toEqual({ code: 0, signal: null });
     },
-    START_TIMEOUT_MS + STOP_TIMEOUT_MS + 30_000,
+    2 * START_TIMEOUT_MS + 2 * STOP_TIMEOUT_MS + 30_000,
   );
 });
+
+/** `srag schedules list --json` against the Temporal that `srag up` started for `env`. */
+function schedulesOf(env: Record<string, string | undefined>): Promise<Array<{ kind: string; scheduleId: string; paused: boolean }>> {
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, ['--import', 'tsx', join('src', 'cli', 'main.ts'), 'schedules', 'list', '--json'], { env, timeout: 60_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`srag schedules list failed: ${stderr}`)) : resolve((JSON.parse(stdout) as { schedules: Array<{ kind: string; scheduleId: string; paused: boolean }> }).schedules),
+    ),
+  );
+}
