@@ -28,7 +28,7 @@ Usage:
   srag drill [--now]                        the restore drill schedule, or prove now that the newest backup restores
   srag restore <snapshot-id>                restore a backup into a new collection and switch the alias to it
   srag rollout start [--model DIR] [--chunk-tokens N] [--chunk-overlap N] --eval BEIR-DIR [--split S] [--limit N]
-                    [--tolerance 0.02] [--approve] [--grace 24h] [--rehearse-rollback] [--no-wait]
+                    [--tolerance 0.02] [--approve] [--window "sat,sun 02-04"] [--grace 24h] [--rehearse-rollback] [--no-wait]
                                             build a new pipeline from the store, gate it on the eval set, switch or refuse
   srag rollout status | approve | abort | rollback
   srag schedules list | pause|resume|trigger snapshot|drill
@@ -160,6 +160,7 @@ async function main(argv: string[]): Promise<number> {
               approval: args.flags.has('approve'),
               graceSeconds: Number(graceMatch[1]) * unit,
               rehearseRollback: args.flags.has('rehearse-rollback'),
+              window: stringFlag(args, 'window'),
               wait: !args.flags.has('no-wait'),
             }
           : undefined,

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { loadConfig, type Config } from '../config.js';
-import type { RolloutState } from '../domain/rollout.js';
+import { parsePatchWindow, type PatchWindow, type RolloutState } from '../domain/rollout.js';
 import { createEmbedder } from '../embed/factory.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../obs/logger.js';
@@ -20,6 +20,8 @@ export interface RolloutStartOptions {
   approval: boolean;
   graceSeconds: number;
   rehearseRollback: boolean;
+  /** `02-04` or `sat,sun 02-04` (UTC): switch only then. */
+  window?: string;
   wait: boolean;
 }
 
@@ -56,6 +58,7 @@ export async function runRollout(
         approval: opts.approval,
         graceSeconds: opts.graceSeconds,
         rehearseRollback: opts.rehearseRollback,
+        window: opts.window ? windowOf(opts.window) : undefined,
         embedTaskQueue: config.temporal.embedTaskQueue,
         concurrency: config.ingest.concurrency,
       });
@@ -101,6 +104,14 @@ export async function runRollout(
   }
 }
 
+function windowOf(text: string): PatchWindow {
+  try {
+    return parsePatchWindow(text);
+  } catch (err) {
+    throw new AppError('INVALID_INPUT', `--window: ${(err as Error).message}`);
+  }
+}
+
 function describe(s?: RolloutState): string {
   if (!s) return 'starting';
   const build = s.build ? `, built ${s.build.done}/${s.build.documents} documents (${s.build.chunks} chunks)` : '';
@@ -114,5 +125,6 @@ function printState(s: RolloutState, out: (s: string) => void): void {
   if (s.build) out(`  built from the store: ${s.build.done}/${s.build.documents} documents, ${s.build.chunks} chunks embedded, ${s.build.failed} failed`);
   if (s.gate) out(`  gate ${s.gate.pass ? 'passed' : 'FAILED'}: ${s.gate.reason}`);
   if (s.note) out(`  ${s.note}`);
+  if (s.phase === 'awaiting_window') out(`  gate passed; waiting for the patch window (opens ${s.windowOpens}); srag rollout abort to stop`);
   if (s.phase === 'serving') out(`  serving; previous collection ${s.previous} kept until ${s.graceUntil} (srag rollout rollback to switch back)`);
 }

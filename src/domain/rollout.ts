@@ -29,6 +29,7 @@ export type RolloutPhase =
   | 'building'
   | 'gating'
   | 'awaiting_approval'
+  | 'awaiting_window'
   | 'switching'
   | 'checking'
   | 'serving'
@@ -47,6 +48,57 @@ export interface RolloutState {
   previous?: string;
   /** Why it ended as it did (rejected, aborted, rolled back). */
   note?: string;
+  /** When the patch window opens, while waiting for it (ISO). */
+  windowOpens?: string;
   /** When the previous collection is dropped, once serving (ISO). */
   graceUntil?: string;
+}
+
+/**
+ * A patch window: the hours (UTC) in which a rollout may switch the alias, e.g. 02:00-04:00 on
+ * Saturdays and Sundays. `days` are 0 (Sunday) .. 6; absent means every day. An end hour before the
+ * start hour runs past midnight (22-02).
+ */
+export interface PatchWindow {
+  startHour: number;
+  endHour: number;
+  days?: number[];
+}
+
+/** Parses `02-04` or `sat,sun 02-04` (hours UTC). Throws a plain Error saying what is wrong. */
+export function parsePatchWindow(text: string): PatchWindow {
+  const m = /^(?:([a-z,]+)\s+)?(\d{1,2})-(\d{1,2})$/i.exec(text.trim());
+  if (!m) throw new Error(`not a patch window: ${text} (use e.g. "02-04" or "sat,sun 02-04", hours UTC)`);
+  const names = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+  const days = m[1]?.toLowerCase().split(',').map((d) => {
+    const i = names.indexOf(d.slice(0, 3));
+    if (i < 0) throw new Error(`not a weekday: ${d}`);
+    return i;
+  });
+  const startHour = Number(m[2]);
+  const endHour = Number(m[3]);
+  if (startHour > 23 || endHour > 24 || startHour === endHour) throw new Error(`not a patch window: ${text}`);
+  return days ? { startHour, endHour, days } : { startHour, endHour };
+}
+
+/** Milliseconds from `now` until the window is open (0 when it is open now). Pure. */
+export function msUntilWindow(window: PatchWindow, now: Date): number {
+  const HOUR = 3_600_000;
+  const open = (t: Date): boolean => {
+    const h = t.getUTCHours();
+    const inHours = window.startHour < window.endHour ? h >= window.startHour && h < window.endHour : h >= window.startHour || h < window.endHour;
+    if (!inHours) return false;
+    if (!window.days) return true;
+    // A window past midnight belongs to the day it started on.
+    const day = window.startHour > window.endHour && h < window.endHour ? (t.getUTCDay() + 6) % 7 : t.getUTCDay();
+    return window.days.includes(day);
+  };
+  if (open(now)) return 0;
+  // The next full hour boundary at which it opens (within 8 days).
+  const base = Math.floor(now.getTime() / HOUR) * HOUR;
+  for (let i = 1; i <= 24 * 8; i++) {
+    const t = new Date(base + i * HOUR);
+    if (open(t)) return t.getTime() - now.getTime();
+  }
+  throw new Error('the patch window never opens');
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import type { RolloutState } from '../../src/domain/rollout.js';
+import type { PatchWindow, RolloutState } from '../../src/domain/rollout.js';
 import { createEmbedder } from '../../src/embed/factory.js';
 import { loadBeirSplit } from '../../src/eval/beir.js';
 import { configuredPipeline, openIndex, prepareServingCollection } from '../../src/runtime.js';
@@ -35,12 +35,13 @@ describe('gated patch rollouts with rollback', () => {
       await index.close();
     }
   };
-  const rollout = (candidate: PipelineRecord, extra: { tolerance?: number; approval?: boolean; rehearseRollback?: boolean } = {}) =>
+  const rollout = (candidate: PipelineRecord, extra: { tolerance?: number; approval?: boolean; rehearseRollback?: boolean; window?: PatchWindow } = {}) =>
     startRollout(deps, {
       candidate,
       gate: { evalSet: { dir: slice.dir, split: 'train' }, tolerance: { ndcg10: extra.tolerance ?? 0.05, recall100: extra.tolerance ?? 0.05 } },
       approval: extra.approval,
       rehearseRollback: extra.rehearseRollback,
+      window: extra.window,
       embedTaskQueue: stack.config.temporal.embedTaskQueue,
       concurrency: 2,
     });
@@ -135,6 +136,19 @@ describe('gated patch rollouts with rollback', () => {
     expect(await decideRollout(deps, 'abort')).toBe('aborted');
     const state = await waitForRollout(deps);
     expect(state.phase).toBe('aborted');
+    expect((await served()).alias).toBe(recordB.ref.collection);
+  }, 900_000);
+
+  it('outside its patch window it waits after the gate without switching; abort ends it there', async () => {
+    // A one-hour window that is closed now (it opens in 12 hours).
+    const hour = (new Date().getUTCHours() + 12) % 24;
+    await rollout(recordA, { tolerance: 0.5, window: { startHour: hour, endHour: (hour + 1) % 24 } });
+    await expect.poll(async () => (await rolloutStatus(deps)).state?.phase, { timeout: 600_000, interval: 1000 }).toBe('awaiting_window');
+    const waiting = (await rolloutStatus(deps)).state!;
+    expect(Date.parse(waiting.windowOpens!) - Date.now()).toBeGreaterThan(10 * 3_600_000);
+    expect((await served()).alias).toBe(recordB.ref.collection);
+    expect(await decideRollout(deps, 'abort')).toBe('aborted');
+    expect((await waitForRollout(deps)).note).toContain('patch window');
     expect((await served()).alias).toBe(recordB.ref.collection);
   }, 900_000);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gateVerdict } from '../../src/domain/rollout.js';
+import { gateVerdict, msUntilWindow, parsePatchWindow } from '../../src/domain/rollout.js';
 
 const scores = (ndcg10: number, recall100: number) => ({ ndcg10, recall100, mrr10: 0, queries: 40 });
 
@@ -15,5 +15,32 @@ describe('rollout gate verdict', () => {
     expect(ndcg.pass).toBe(false);
     expect(ndcg.reason).toContain('nDCG@10 0.8403 vs 0.8644 (-0.0241, tolerance 0.01)');
     expect(gateVerdict(scores(0.8, 0.9), scores(0.9, 0.85), { ndcg10: 0.02, recall100: 0.02 }).pass).toBe(false);
+  });
+});
+
+describe('patch windows', () => {
+  const at = (iso: string) => new Date(iso);
+  it('parses hours and weekdays; refuses nonsense', () => {
+    expect(parsePatchWindow('02-04')).toEqual({ startHour: 2, endHour: 4 });
+    expect(parsePatchWindow('sat,sun 22-02')).toEqual({ startHour: 22, endHour: 2, days: [6, 0] });
+    expect(() => parsePatchWindow('weekends')).toThrow(/not a patch window/);
+    expect(() => parsePatchWindow('fri 25-02')).toThrow(/not a patch window/);
+    expect(() => parsePatchWindow('xyz 02-04')).toThrow(/not a weekday/);
+  });
+
+  it('is open inside the window, and says how long until it opens otherwise', () => {
+    const w = parsePatchWindow('02-04');
+    expect(msUntilWindow(w, at('2026-12-02T03:30:00Z'))).toBe(0);
+    expect(msUntilWindow(w, at('2026-12-02T04:00:00Z'))).toBe(22 * 3_600_000);
+    expect(msUntilWindow(w, at('2026-12-02T01:15:00Z'))).toBe(45 * 60_000);
+  });
+
+  it('weekday windows past midnight belong to the day they start on', () => {
+    // 2026-12-05 is a Saturday.
+    const w = parsePatchWindow('sat 22-02');
+    expect(msUntilWindow(w, at('2026-12-05T23:00:00Z'))).toBe(0);
+    expect(msUntilWindow(w, at('2026-12-06T01:30:00Z'))).toBe(0);
+    expect(msUntilWindow(w, at('2026-12-06T02:00:00Z'))).toBe((6 * 24 + 20) * 3_600_000);
+    expect(msUntilWindow(w, at('2026-12-02T22:00:00Z'))).toBe(3 * 24 * 3_600_000);
   });
 });

@@ -1,5 +1,5 @@
 import { ApplicationFailure, condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { gateVerdict, type GateTolerance, type RolloutPhase, type RolloutState } from '../../src/domain/rollout.js';
+import { gateVerdict, msUntilWindow, type GateTolerance, type PatchWindow, type RolloutPhase, type RolloutState } from '../../src/domain/rollout.js';
 import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
 import type { PipelineRecord } from '../../src/store/pipelines.js';
 import type { GateEvalSet } from '../../src/services/rollout.js';
@@ -15,6 +15,8 @@ export interface RolloutInput {
   approval?: boolean;
   /** How long the previous collection is kept (and rollback offered) after the switch; default 0. */
   graceSeconds?: number;
+  /** Switch only inside this window (UTC); the rollout waits for it after the gate (and approval). */
+  window?: PatchWindow;
   /** Fail the post-switch check on purpose, to rehearse the automatic rollback. */
   rehearseRollback?: boolean;
   embedTaskQueue: string;
@@ -38,12 +40,13 @@ export async function rolloutPipeline(input: RolloutInput): Promise<RolloutState
     rolloutDecisionUpdate,
     async (choice) => {
       decision = choice;
-      await condition(() => state.phase !== 'awaiting_approval');
+      await condition(() => state.phase !== 'awaiting_approval' && state.phase !== 'awaiting_window');
       return state.phase;
     },
     {
       validator: (choice: 'approve' | 'abort') => {
         if (choice !== 'approve' && choice !== 'abort') fail('the decision is approve or abort');
+        if (state.phase === 'awaiting_window' && choice === 'abort') return;
         if (state.phase !== 'awaiting_approval') fail(`the rollout is not waiting for approval (phase ${state.phase})`);
       },
     },
@@ -121,7 +124,21 @@ export async function rolloutPipeline(input: RolloutInput): Promise<RolloutState
     }
   }
 
-  // 4. Switch atomically; the previous collection stays live (receives new documents) until the grace ends.
+  // 4. Inside the patch window only; then switch atomically. The previous collection stays live
+  //    (receives new documents) until the grace ends.
+  if (input.window) {
+    const wait = msUntilWindow(input.window, new Date());
+    if (wait > 0) {
+      state.phase = 'awaiting_window';
+      state.windowOpens = new Date(Date.now() + wait).toISOString();
+      // Abort stays possible while waiting.
+      await condition(() => decision === 'abort', wait);
+      if (decision === 'abort') {
+        await act.setBuilding({ collection: candidate.collection, building: false });
+        return end('aborted', 'aborted while waiting for the patch window');
+      }
+    }
+  }
   state.phase = 'switching';
   const { previous } = await act.switchAlias({ to: candidate.collection });
   state.previous = previous;
