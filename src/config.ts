@@ -76,9 +76,9 @@ const EnvSchema = z.object({
   SRAG_SNAPSHOT_KEEP: int(7, 1, 10_000),
   SRAG_SNAPSHOT_KEEP_DAILY: int(7, 0, 10_000),
   SRAG_SNAPSHOT_KEEP_WEEKLY: int(4, 0, 10_000),
-  /** Schedules, as Go-style durations (`24h`, `90m`) or `off`. */
-  SRAG_SNAPSHOT_EVERY: z.string().regex(/^(off|\d+[smhd])$/).default('24h'),
-  SRAG_DRILL_EVERY: z.string().regex(/^(off|\d+[smhd])$/).default('168h'),
+  /** Schedules: an interval (`24h`, `90m`, `7d`), a five-field cron expression in UTC (`0 3 * * *`), or `off`. */
+  SRAG_SNAPSHOT_EVERY: z.string().trim().regex(/^(off|\d+[smhd]|\S+( \S+){4})$/).default('24h'),
+  SRAG_DRILL_EVERY: z.string().trim().regex(/^(off|\d+[smhd]|\S+( \S+){4})$/).default('168h'),
   /** Top-10 overlap a drill accepts when the live index moved on since the snapshot (0..1). */
   SRAG_DRILL_TOLERANCE: z.coerce.number().min(0).max(1).default(0.8),
 });

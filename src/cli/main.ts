@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `srag` command. An entrypoint: the only place in the CLI that reads the environment.
+import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config.js';
 import { AppError } from '../errors.js';
 import { createLogger } from '../obs/logger.js';
@@ -27,7 +28,7 @@ Usage:
   srag snapshots list                       snapshots under the data dir and in the backup location
   srag drill [--now]                        the restore drill schedule, or prove now that the newest backup restores
   srag restore <snapshot-id>                restore a backup into a new collection and switch the alias to it
-  srag rollout start [--model DIR] [--chunk-tokens N] [--chunk-overlap N] --eval BEIR-DIR [--split S] [--limit N]
+  srag rollout start [pipeline.json] [--model DIR] [--chunk-tokens N] [--chunk-overlap N] --eval BEIR-DIR [--split S] [--limit N]
                     [--tolerance 0.02] [--approve] [--window "sat,sun 02-04"] [--grace 24h] [--rehearse-rollback] [--no-wait]
                                             build a new pipeline from the store, gate it on the eval set, switch or refuse
   srag rollout status | approve | abort | rollback
@@ -142,7 +143,8 @@ async function main(argv: string[]): Promise<number> {
       const tolerance = Number(stringFlag(args, 'tolerance') ?? '0.02');
       if (!(tolerance >= 0 && tolerance <= 1)) throw new AppError('INVALID_INPUT', '--tolerance must be between 0 and 1');
       const evalDir = stringFlag(args, 'eval');
-      if (sub === 'start' && !evalDir) throw new AppError('INVALID_INPUT', 'srag rollout start needs --eval <BEIR dir> (queries and qrels over documents in the knowledge base)');
+      if (sub === 'start' && !evalDir) throw new AppError('INVALID_INPUT', 'srag rollout start needs --eval <BEIR dir | golden.jsonl> (questions judged against documents in the knowledge base)');
+      const file = sub === 'start' ? pipelineFile(args.positionals[1]) : {};
       return runRollout(
         config,
         process.env,
@@ -150,9 +152,10 @@ async function main(argv: string[]): Promise<number> {
         sub,
         sub === 'start'
           ? {
-              modelDir: stringFlag(args, 'model'),
-              chunkTokens: args.flags.has('chunk-tokens') ? intFlag(args, 'chunk-tokens', 256, 16, 8192) : undefined,
-              chunkOverlap: args.flags.has('chunk-overlap') ? intFlag(args, 'chunk-overlap', 32, 0, 4096) : undefined,
+              // A pipeline file gives the defaults ({"modelDir","chunkTokens","chunkOverlap"}); flags win.
+              modelDir: stringFlag(args, 'model') ?? file.modelDir,
+              chunkTokens: args.flags.has('chunk-tokens') ? intFlag(args, 'chunk-tokens', 256, 16, 8192) : file.chunkTokens,
+              chunkOverlap: args.flags.has('chunk-overlap') ? intFlag(args, 'chunk-overlap', 32, 0, 4096) : file.chunkOverlap,
               evalDir: evalDir!,
               split: stringFlag(args, 'split') ?? 'test',
               limit: intFlag(args, 'limit', 0, 0, 1_000_000),
@@ -186,6 +189,23 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`unknown command: ${command}\n\n${USAGE}\n`);
       return 2;
   }
+}
+
+/** `srag rollout start pipeline.json`: the candidate's settings from a file (none given: {}). */
+function pipelineFile(path: string | undefined): { modelDir?: string; chunkTokens?: number; chunkOverlap?: number } {
+  if (!path) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new AppError('INVALID_INPUT', `cannot read the pipeline file ${path}: ${(err as Error).message}`);
+  }
+  const p = parsed as { modelDir?: unknown; chunkTokens?: unknown; chunkOverlap?: unknown };
+  const ok = (v: unknown, t: string) => v === undefined || typeof v === t;
+  if (!parsed || typeof parsed !== 'object' || !ok(p.modelDir, 'string') || !ok(p.chunkTokens, 'number') || !ok(p.chunkOverlap, 'number')) {
+    throw new AppError('INVALID_INPUT', `${path}: expected {"modelDir"?: string, "chunkTokens"?: number, "chunkOverlap"?: number}`);
+  }
+  return p as { modelDir?: string; chunkTokens?: number; chunkOverlap?: number };
 }
 
 // Everything srag writes (store, index, audit, keys, Temporal's database) is private to its user.

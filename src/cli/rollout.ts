@@ -54,7 +54,13 @@ export async function runRollout(
       await embedder.close();
       const started = await startRollout(deps, {
         candidate,
-        gate: { evalSet: { dir: resolve(opts.evalDir), split: opts.split, limit: opts.limit || undefined }, tolerance: { ndcg10: opts.tolerance, recall100: opts.tolerance } },
+        gate: {
+          // A .jsonl file is a golden questions file; anything else a BEIR folder.
+          evalSet: opts.evalDir.endsWith('.jsonl')
+            ? { file: resolve(opts.evalDir), limit: opts.limit || undefined }
+            : { dir: resolve(opts.evalDir), split: opts.split, limit: opts.limit || undefined },
+          tolerance: { ndcg10: opts.tolerance, recall100: opts.tolerance },
+        },
         approval: opts.approval,
         graceSeconds: opts.graceSeconds,
         rehearseRollback: opts.rehearseRollback,

@@ -9,9 +9,10 @@ import {
   type ScheduleOptions,
 } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
-import type { RestoreDrillInput } from '../../workflows/maintenance/restore-drill.js';
-import type { SnapshotIndexInput, SnapshotIndexResult } from '../../workflows/maintenance/snapshot-index.js';
-import type { RolloutInput } from '../../workflows/maintenance/rollout-pipeline.js';
+import { restoreDrill, type RestoreDrillInput } from '../../workflows/maintenance/restore-drill.js';
+import { restoreIndex } from '../../workflows/maintenance/restore-index.js';
+import { snapshotIndex, type SnapshotIndexInput, type SnapshotIndexResult } from '../../workflows/maintenance/snapshot-index.js';
+import { rolloutPipeline, type RolloutInput } from '../../workflows/maintenance/rollout-pipeline.js';
 import { rolloutDecisionUpdate, rolloutRollbackUpdate, rolloutStatusQuery } from '../../workflows/definitions.js';
 import type { RolloutState } from '../domain/rollout.js';
 import type { DrillReport, RestoreReport } from '../domain/snapshots.js';
@@ -45,10 +46,18 @@ export function intervalOf(every: string): string {
   return m[2] === 'd' ? `${Number(m[1]) * 24}h` : `${m[1]}${m[2]}`;
 }
 
+/** The workflow functions themselves: started by reference, so their arguments are type-checked here. */
+const FUNCTIONS = { snapshot: snapshotIndex, drill: restoreDrill, restore: restoreIndex } as const;
+
 /** Runs a workflow now and waits for its result; a failed run is an AppError carrying the root cause. */
-async function runNow<T>(deps: LifecycleDeps, kind: ScheduleKind | 'restore', args: unknown[], now: Date): Promise<{ workflowId: string; result: T }> {
+async function runNow<K extends keyof typeof FUNCTIONS>(
+  deps: LifecycleDeps,
+  kind: K,
+  args: Parameters<(typeof FUNCTIONS)[K]>,
+  now: Date,
+): Promise<{ workflowId: string; result: Awaited<ReturnType<(typeof FUNCTIONS)[K]>> }> {
   const workflowId = `${scheduleIdFor(deps.alias, kind)}-manual-${now.toISOString().replace(/[-:.]/g, '')}`;
-  const handle = await deps.client.workflow.start(WORKFLOW[kind], {
+  const handle = await deps.client.workflow.start(FUNCTIONS[kind] as (...a: unknown[]) => Promise<unknown>, {
     workflowId,
     taskQueue: deps.taskQueue,
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
@@ -56,7 +65,7 @@ async function runNow<T>(deps: LifecycleDeps, kind: ScheduleKind | 'restore', ar
     typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.kind, value: WORKFLOW[kind] }],
   });
   try {
-    return { workflowId, result: (await handle.result()) as T };
+    return { workflowId, result: (await handle.result()) as Awaited<ReturnType<(typeof FUNCTIONS)[K]>> };
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
       let cause: unknown = err.cause;
@@ -74,24 +83,25 @@ export function restoredCollectionName(collection: string, now: Date): string {
 }
 
 export function restoreNow(deps: LifecycleDeps & { embedTaskQueue: string; concurrency: number }, snapshotId: string, collection: string, now = new Date()) {
-  return runNow<RestoreReport>(deps, 'restore', [{ snapshotId, collection, embedTaskQueue: deps.embedTaskQueue, concurrency: deps.concurrency }], now);
+  return runNow(deps, 'restore', [{ snapshotId, collection, embedTaskQueue: deps.embedTaskQueue, concurrency: deps.concurrency }], now);
 }
 
 export function snapshotNow(deps: LifecycleDeps, input: SnapshotIndexInput = {}, now = new Date()) {
-  return runNow<SnapshotIndexResult>(deps, 'snapshot', [input], now);
+  return runNow(deps, 'snapshot', [input], now);
 }
 
 export function drillNow(deps: LifecycleDeps, input: RestoreDrillInput = {}, now = new Date()) {
-  return runNow<DrillReport>(deps, 'drill', [input], now);
+  return runNow(deps, 'drill', [input], now);
 }
 
 function scheduleOptions(deps: LifecycleDeps, kind: ScheduleKind, every: string): ScheduleOptions {
   return {
     scheduleId: scheduleIdFor(deps.alias, kind),
-    spec: { intervals: [{ every: intervalOf(every) }] },
+    // A five-field cron expression (`0 3 * * *`, UTC) or an interval (`24h`).
+    spec: /\s/.test(every.trim()) ? { cronExpressions: [every.trim()] } : { intervals: [{ every: intervalOf(every) }] },
     action: {
       type: 'startWorkflow',
-      workflowType: WORKFLOW[kind],
+      workflowType: FUNCTIONS[kind] as (...a: unknown[]) => Promise<unknown>,
       args: [{}],
       taskQueue: deps.taskQueue,
       workflowId: scheduleIdFor(deps.alias, kind),
@@ -167,11 +177,12 @@ export async function listSchedules(deps: LifecycleDeps): Promise<ScheduleSummar
     try {
       const d = await deps.client.schedule.getHandle(scheduleId).describe();
       const interval = d.spec.intervals?.[0]?.every;
+      const cron = d.spec.calendars?.length ? 'calendar' : undefined;
       const last = d.info.recentActions.at(-1);
       out.push({
         kind,
         scheduleId,
-        every: interval === undefined ? undefined : `${Math.round(Number(interval) / 1000)}s`,
+        every: interval === undefined ? cron : `${Math.round(Number(interval) / 1000)}s`,
         paused: d.state.paused,
         note: d.state.note,
         nextRun: d.info.nextActionTimes[0]?.toISOString(),
@@ -206,7 +217,7 @@ export async function startRollout(deps: LifecycleDeps, input: Omit<RolloutInput
   const workflowId = rolloutWorkflowId(deps.alias);
   const rolloutId = `rollout_${input.candidate.ref.version}_${now.toISOString().replace(/[-:TZ.]/g, '').slice(0, 14)}`;
   try {
-    await deps.client.workflow.start(WORKFLOW.rollout, {
+    await deps.client.workflow.start(rolloutPipeline, {
       workflowId,
       taskQueue: deps.taskQueue,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,

@@ -1,9 +1,9 @@
-import { join } from 'node:path';
 import type { GateScores } from '../domain/rollout.js';
 import type { PipelineRef } from '../domain/ingest.js';
 import type { Embedder } from '../embed/port.js';
 import { AppError } from '../errors.js';
-import { loadBeirSplit } from '../eval/beir.js';
+import { readFileSync } from 'node:fs';
+import { loadBeirSplit, type BeirSplit } from '../eval/beir.js';
 import { scoreCollection } from '../eval/run.js';
 import type { VectorIndex } from '../index/port.js';
 import type { Logger } from '../obs/logger.js';
@@ -13,12 +13,44 @@ import { listCatalog } from '../store/catalog.js';
 import { markBuilding, readPipeline, recordPipeline, type PipelineRecord } from '../store/pipelines.js';
 import type { BlobStore } from '../store/port.js';
 
-/** The rollout gate's eval set: a BEIR-layout folder whose corpus is part of the knowledge base. */
+/**
+ * The rollout gate's eval set, over documents in the knowledge base: a BEIR-layout folder (`dir`,
+ * `split`: queries and qrels; its corpus ingested), or a golden questions file (`file`, JSON lines
+ * `{"question": "...", "documents": ["<corpus id or document id>", ...]}`).
+ */
 export interface GateEvalSet {
-  dir: string;
-  split: string;
+  dir?: string;
+  split?: string;
+  file?: string;
   /** First N queries only (0: all). */
   limit?: number;
+}
+
+/** The queries and judgements of an eval set, whichever form it takes. */
+export function loadGateSet(evalSet: GateEvalSet): Pick<BeirSplit, 'queries' | 'qrels'> {
+  let set: Pick<BeirSplit, 'queries' | 'qrels'>;
+  if (evalSet.file) {
+    const queries: BeirSplit['queries'] = [];
+    const qrels: BeirSplit['qrels'] = new Map();
+    readFileSync(evalSet.file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (!line.trim()) return;
+        const g = JSON.parse(line) as { question?: unknown; documents?: unknown };
+        if (typeof g.question !== 'string' || !Array.isArray(g.documents) || g.documents.length === 0) {
+          throw new AppError('INVALID_INPUT', `${evalSet.file} line ${i + 1}: expected {"question": "...", "documents": ["..."]}`);
+        }
+        const id = `g${i + 1}`;
+        queries.push({ id, text: g.question });
+        qrels.set(id, new Map(g.documents.map((d) => [String(d), 1])));
+      });
+    set = { queries, qrels };
+  } else if (evalSet.dir) {
+    set = loadBeirSplit(evalSet.dir, evalSet.split ?? 'test');
+  } else {
+    throw new AppError('INVALID_INPUT', 'the gate needs an eval set: a BEIR folder or a golden questions file');
+  }
+  return evalSet.limit ? { queries: set.queries.slice(0, evalSet.limit), qrels: set.qrels } : set;
 }
 
 export interface RolloutDeps {
@@ -46,10 +78,9 @@ export async function prepareCandidate(deps: Pick<RolloutDeps, 'store' | 'index'
 
 /** Scores one collection on the gate's eval set, with the collection's own model, as the answer API retrieves. */
 export async function evaluateForGate(deps: RolloutDeps, pipeline: PipelineRef, evalSet: GateEvalSet): Promise<GateScores> {
-  const beir = loadBeirSplit(evalSet.dir, evalSet.split);
-  const queries = evalSet.limit ? beir.queries.slice(0, evalSet.limit) : beir.queries;
+  const set = loadGateSet(evalSet);
   const embedder = await deps.embedderFor(pipeline);
-  const scores = await scoreCollection({ index: deps.index, collection: pipeline.collection }, embedder, { queries, qrels: beir.qrels }, 'served');
+  const scores = await scoreCollection({ index: deps.index, collection: pipeline.collection }, embedder, set, 'served');
   deps.logger.info('rollout: gate scored a collection', { collection: pipeline.collection, ndcg10: scores.ndcg10, recall100: scores.recall100, queries: scores.queries });
   return { ndcg10: scores.ndcg10, recall100: scores.recall100, mrr10: scores.mrr10, queries: scores.queries };
 }
@@ -80,15 +111,10 @@ export async function postSwitchCheck(
   if (missing.length > 0) throw fail(`${missing.length} catalog documents have no chunks in ${served}`);
   const embedder = await deps.embedderFor(opts.pipeline);
   const search = createSearchService({ index: deps.index, embedder, collection: async () => served, lexical: createLexicalIndex(deps.index, served), mode: 'hybrid' });
-  const queries = loadBeirSplit(opts.evalSet.dir, opts.evalSet.split).queries.slice(0, opts.queries ?? 5);
+  const queries = loadGateSet(opts.evalSet).queries.slice(0, opts.queries ?? 5);
   for (const q of queries) {
     const { hits } = await search.search(q.text, 10, { groups: [], unrestricted: true });
     if (hits.length === 0) throw fail(`no hits for a drill query in ${served}`);
   }
   return { documents: present.size, queries: queries.length };
-}
-
-/** A gate eval set given relative to the project is resolved once, by whoever starts the rollout. */
-export function resolveEvalDir(dir: string, cwd: string): string {
-  return dir.startsWith('/') ? dir : join(cwd, dir);
 }

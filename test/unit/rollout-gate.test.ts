@@ -1,5 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gateVerdict, msUntilWindow, parsePatchWindow } from '../../src/domain/rollout.js';
+import { loadGateSet } from '../../src/services/rollout.js';
 
 const scores = (ndcg10: number, recall100: number) => ({ ndcg10, recall100, mrr10: 0, queries: 40 });
 
@@ -42,5 +46,23 @@ describe('patch windows', () => {
     expect(msUntilWindow(w, at('2026-12-06T01:30:00Z'))).toBe(0);
     expect(msUntilWindow(w, at('2026-12-06T02:00:00Z'))).toBe((6 * 24 + 20) * 3_600_000);
     expect(msUntilWindow(w, at('2026-12-02T22:00:00Z'))).toBe(3 * 24 * 3_600_000);
+  });
+});
+
+describe('gate eval sets', () => {
+  it('a golden questions file gives queries with their expected documents; a bad line is a typed error naming it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'srag-golden-'));
+    const file = join(dir, 'golden.jsonl');
+    writeFileSync(file, '{"question":"How long are invoices kept?","documents":["doc_a","doc_b"]}\n\n{"question":"Who approves travel?","documents":["42"]}\n');
+    const set = loadGateSet({ file });
+    expect(set.queries).toEqual([
+      { id: 'g1', text: 'How long are invoices kept?' },
+      { id: 'g3', text: 'Who approves travel?' },
+    ]);
+    expect([...set.qrels.get('g1')!.keys()]).toEqual(['doc_a', 'doc_b']);
+    expect(loadGateSet({ file, limit: 1 }).queries).toHaveLength(1);
+    writeFileSync(file, '{"question":"no documents"}\n');
+    expect(() => loadGateSet({ file })).toThrow(/line 1: expected/);
+    expect(() => loadGateSet({})).toThrow(/needs an eval set/);
   });
 });
