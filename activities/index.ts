@@ -84,12 +84,13 @@ export function createIngestActivities(deps: IngestActivityDeps): IngestActiviti
     recordSourceErrors: (input) => writeSourceErrors(deps.store, input.jobId, input.index, input.errors, input.from),
     indexBatch: (input) => indexStoredBatch(deps, input.batch, input.vectorsKey, input.pipeline),
     deleteDocument: async ({ documentId }) => {
-      const { hashes } = await documentSourceHashes(deps.index, documentId);
-      const result = await deleteDocumentEverywhere(deps, documentId, hashes);
+      const own = { ...deps, prefix: deps.lifecycle?.alias };
+      const { hashes } = await documentSourceHashes(own, documentId);
+      const result = await deleteDocumentEverywhere(own, documentId, hashes);
       deps.logger.info('delete: document removed', { ...result });
       return { ...result, removedHashes: hashes };
     },
-    verifyDocumentGone: ({ documentId, removedHashes }) => verifyDocumentGone(deps, documentId, removedHashes),
+    verifyDocumentGone: ({ documentId, removedHashes }) => verifyDocumentGone({ ...deps, prefix: deps.lifecycle?.alias }, documentId, removedHashes),
     takeSnapshot: ({ snapshotId }) =>
       permanentOnBadInput(async () => {
         const l = lifecycleOf(deps);

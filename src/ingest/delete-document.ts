@@ -1,6 +1,26 @@
 import type { VectorIndex } from '../index/port.js';
 import { deleteCatalogRecord, readCatalogRecord } from '../store/catalog.js';
+import { listPipelines } from '../store/pipelines.js';
 import type { BlobStore } from '../store/port.js';
+
+export interface DeletionDeps {
+  index: VectorIndex;
+  store: BlobStore;
+  /** The deployment's collection prefix: its collections are named `<prefix>_…`. */
+  prefix?: string;
+}
+
+/**
+ * The collections of this deployment: named with its prefix, or recorded in its store. An index server
+ * may hold other deployments' collections (a shared Qdrant); a deletion never reaches into those.
+ * Without a prefix, every collection of the index.
+ */
+export async function ownCollections(deps: DeletionDeps): Promise<string[]> {
+  const names = (await deps.index.listCollections()).map((c) => c.name);
+  if (!deps.prefix) return names;
+  const recorded = new Set((await listPipelines(deps.store)).map((r) => r.ref.collection));
+  return names.filter((name) => name.startsWith(`${deps.prefix}_`) || recorded.has(name));
+}
 
 export interface DeletionResult {
   documentId: string;
@@ -13,18 +33,18 @@ export interface DeletionResult {
 }
 
 /**
- * Removes a document's chunks from every collection and its source bytes from the store, unless the
- * same bytes back another indexed document. Idempotent: a retry finds nothing left to remove.
+ * Removes a document's chunks from every collection of this deployment and its source bytes from the
+ * store, unless the same bytes back another indexed document. Idempotent: a retry finds nothing left.
  */
-export async function deleteDocumentEverywhere(deps: { index: VectorIndex; store: BlobStore }, documentId: string, sourceHashes: string[]): Promise<DeletionResult> {
+export async function deleteDocumentEverywhere(deps: DeletionDeps, documentId: string, sourceHashes: string[]): Promise<DeletionResult> {
   let pointsRemoved = 0;
-  const collections = await deps.index.listCollections();
-  for (const c of collections) pointsRemoved += await deps.index.deleteWhere(c.name, { documentId });
+  const collections = await ownCollections(deps);
+  for (const c of collections) pointsRemoved += await deps.index.deleteWhere(c, { documentId });
   let sourcesRemoved = 0;
   let sourcesRetained = 0;
   for (const hash of sourceHashes) {
     let stillUsed = false;
-    for (const c of collections) if ((await deps.index.count(c.name, { contentHash: hash })) > 0) stillUsed = true;
+    for (const c of collections) if ((await deps.index.count(c, { contentHash: hash })) > 0) stillUsed = true;
     if (stillUsed) sourcesRetained += 1;
     else if (await deps.store.has(deps.store.contentKey(hash))) {
       await deps.store.delete(deps.store.contentKey(hash));
@@ -39,12 +59,12 @@ export async function deleteDocumentEverywhere(deps: { index: VectorIndex; store
 
 /** What a deletion must leave: no chunk in any collection, no removed source in the store. */
 export async function verifyDocumentGone(
-  deps: { index: VectorIndex; store: BlobStore },
+  deps: DeletionDeps,
   documentId: string,
   removedHashes: string[],
 ): Promise<{ gone: boolean; remainingPoints: number; remainingSources: number; catalogRecord: boolean }> {
   let remainingPoints = 0;
-  for (const c of await deps.index.listCollections()) remainingPoints += await deps.index.count(c.name, { documentId });
+  for (const c of await ownCollections(deps)) remainingPoints += await deps.index.count(c, { documentId });
   let remainingSources = 0;
   for (const h of removedHashes) if (await deps.store.has(deps.store.contentKey(h))) remainingSources += 1;
   const catalogRecord = (await readCatalogRecord(deps.store, documentId)) !== undefined;
@@ -52,11 +72,11 @@ export async function verifyDocumentGone(
 }
 
 /** The content hashes of a document's indexed versions (its source bytes, for file sources). */
-export async function documentSourceHashes(index: VectorIndex, documentId: string): Promise<{ hashes: string[]; shared: boolean }> {
+export async function documentSourceHashes(deps: DeletionDeps, documentId: string): Promise<{ hashes: string[]; shared: boolean }> {
   const hashes = new Set<string>();
   let shared = false;
-  for (const c of await index.listCollections()) {
-    await index.scroll(c.name, { documentId }, (_id, p) => {
+  for (const c of await ownCollections(deps)) {
+    await deps.index.scroll(c, { documentId }, (_id, p) => {
       hashes.add(p.contentHash);
       // A corpus record's bytes live inside the corpus file: they go with the corpus, not the record.
       if (p.externalId !== undefined) shared = true;

@@ -56,7 +56,8 @@ describe('a job survives its workers being killed', () => {
   let reference: { report: JobProgress; count: number; ids: Set<string> };
 
   beforeAll(async () => {
-    base = await startStack();
+    // Worker crashes, not the index backend, are under test here: the embedded index, whatever QDRANT_URL says.
+    base = await startStack({ QDRANT_URL: '' });
     // Undisturbed reference run in its own data dir and task queues.
     const calm = base.withDataDir(mkdtempSync(join(tmpdir(), 'srag-calm-')));
     const workers = await calm.startWorkers();
