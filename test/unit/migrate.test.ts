@@ -138,11 +138,14 @@ describe('migrateServedCollection (embedded -> embedded: the same code path the 
         await to.upsert(c, page);
         if (!wrote) {
           wrote = true;
-          await from.upsert('srag_v1', points(1, 4242).map((p) => ({ ...p, id: uuidV5('late') })));
+          // The same point again with a changed payload: ids and rankings stay, only the write betrays it.
+          const [p0] = points(1);
+          await from.upsert('srag_v1', [{ ...p0, payload: { ...p0.payload, title: 'Edited meanwhile' } }]);
         }
       },
     };
     const report = await migrateServedCollection({ from, to: sneaky }, { alias: 'srag', probes: 5 });
+    expect(report.idsIdentical).toBe(true);
     expect(report.sourceChanged).toBe(true);
     expect(report.proven).toBe(false);
     expect(await to.getAlias('srag')).toBeUndefined();
