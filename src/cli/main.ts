@@ -136,10 +136,8 @@ async function main(argv: string[]): Promise<number> {
     case 'rollout': {
       const { runRollout } = await import('./rollout.js');
       const sub = args.positionals[0] ?? 'status';
-      const grace = stringFlag(args, 'grace') ?? '0s';
-      const graceMatch = /^(\d+)([smhd])$/.exec(grace);
-      if (!graceMatch) throw new AppError('INVALID_INPUT', '--grace must look like 30m, 24h or 7d');
-      const unit = { s: 1, m: 60, h: 3600, d: 86400 }[graceMatch[2] as 's' | 'm' | 'h' | 'd'];
+      const { durationSeconds } = await import('../services/lifecycle.js');
+      const graceSeconds = durationSeconds(stringFlag(args, 'grace') ?? '0s', '--grace duration');
       const tolerance = Number(stringFlag(args, 'tolerance') ?? '0.02');
       if (!(tolerance >= 0 && tolerance <= 1)) throw new AppError('INVALID_INPUT', '--tolerance must be between 0 and 1');
       const evalDir = stringFlag(args, 'eval');
@@ -161,7 +159,7 @@ async function main(argv: string[]): Promise<number> {
               limit: intFlag(args, 'limit', 0, 0, 1_000_000),
               tolerance,
               approval: args.flags.has('approve'),
-              graceSeconds: Number(graceMatch[1]) * unit,
+              graceSeconds,
               rehearseRollback: args.flags.has('rehearse-rollback'),
               window: stringFlag(args, 'window'),
               wait: !args.flags.has('no-wait'),

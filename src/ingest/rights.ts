@@ -51,10 +51,15 @@ export async function existingDocuments(
 ): Promise<Map<string, ExistingDocument>> {
   const out = new Map<string, ExistingDocument>();
   const unknown: string[] = [];
-  for (const documentId of new Set(documentIds)) {
-    const record = await readCatalogRecord(deps.store, documentId);
-    if (record) out.set(documentId, { documentId, acl: record.acl, owner: record.owner });
-    else unknown.push(documentId);
+  // Read in parallel slices: a corpus file holds thousands of records, each its own catalog file.
+  const ids = [...new Set(documentIds)];
+  for (let i = 0; i < ids.length; i += 64) {
+    const slice = ids.slice(i, i + 64);
+    const records = await Promise.all(slice.map((id) => readCatalogRecord(deps.store, id)));
+    records.forEach((record, j) => {
+      if (record) out.set(slice[j], { documentId: slice[j], acl: record.acl, owner: record.owner });
+      else unknown.push(slice[j]);
+    });
   }
   for (let i = 0; i < unknown.length; i += 1000) {
     const slice = unknown.slice(i, i + 1000);

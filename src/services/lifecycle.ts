@@ -16,6 +16,7 @@ import { rolloutPipeline, type RolloutInput } from '../../workflows/maintenance/
 import { rolloutDecisionUpdate, rolloutRollbackUpdate, rolloutStatusQuery } from '../../workflows/definitions.js';
 import type { RolloutState } from '../domain/rollout.js';
 import type { DrillReport, RestoreReport } from '../domain/snapshots.js';
+import { rootMessage } from '../domain/failures.js';
 import { SEARCH_ATTRIBUTES, type LifecycleKind } from '../domain/search-attributes.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../obs/logger.js';
@@ -39,11 +40,18 @@ export function scheduleIdFor(alias: string, kind: ScheduleKind | 'restore'): st
   return `srag-${alias}-${kind}`;
 }
 
+/** `30s`, `90m`, `24h`, `7d` in seconds; INVALID_INPUT otherwise. */
+export function durationSeconds(text: string, what = 'interval'): number {
+  const m = /^(\d+)([smhd])$/.exec(text);
+  if (!m) throw new AppError('INVALID_INPUT', `not an ${what}: ${text} (use e.g. 24h, 90m, 7d)`);
+  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+}
+
 /** `24h`, `90m`, `30s`, `7d` as Temporal's duration strings (days become hours). */
 export function intervalOf(every: string): string {
-  const m = /^(\d+)([smhd])$/.exec(every);
-  if (!m || Number(m[1]) < 1) throw new AppError('INVALID_INPUT', `not an interval: ${every} (use e.g. 24h, 90m, 7d)`);
-  return m[2] === 'd' ? `${Number(m[1]) * 24}h` : `${m[1]}${m[2]}`;
+  const seconds = durationSeconds(every);
+  if (seconds < 1) throw new AppError('INVALID_INPUT', `not an interval: ${every} (use e.g. 24h, 90m, 7d)`);
+  return every.endsWith('d') ? `${seconds / 3600}h` : every;
 }
 
 /** The workflow functions themselves: started by reference, so their arguments are type-checked here. */
@@ -68,10 +76,7 @@ async function runNow<K extends keyof typeof FUNCTIONS>(
     return { workflowId, result: (await handle.result()) as Awaited<ReturnType<(typeof FUNCTIONS)[K]>> };
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
-      let cause: unknown = err.cause;
-      while (cause instanceof Error && cause.cause) cause = cause.cause;
-      const message = cause instanceof Error ? cause.message : String(err.message);
-      throw new AppError('INTERNAL', `${WORKFLOW[kind]} failed: ${message} (workflow ${workflowId})`, { cause: err, details: { workflowId } });
+      throw new AppError('INTERNAL', `${WORKFLOW[kind]} failed: ${rootMessage(err)} (workflow ${workflowId})`, { cause: err, details: { workflowId } });
     }
     throw err;
   }
@@ -252,9 +257,7 @@ export async function rolloutStatus(deps: LifecycleDeps): Promise<{ status: stri
   try {
     await handle.result();
   } catch (err) {
-    let cause: unknown = err instanceof WorkflowFailedError ? err.cause : err;
-    while (cause instanceof Error && cause.cause) cause = cause.cause;
-    failure = cause instanceof Error ? cause.message : String(cause);
+    failure = rootMessage(err);
   }
   return { status, failure };
 }
@@ -264,11 +267,7 @@ export async function waitForRollout(deps: LifecycleDeps): Promise<RolloutState>
   try {
     return (await deps.client.workflow.getHandle(rolloutWorkflowId(deps.alias)).result()) as RolloutState;
   } catch (err) {
-    if (err instanceof WorkflowFailedError) {
-      let cause: unknown = err.cause;
-      while (cause instanceof Error && cause.cause) cause = cause.cause;
-      throw new AppError('INTERNAL', `rollout failed: ${cause instanceof Error ? cause.message : String(err.message)}`, { cause: err });
-    }
+    if (err instanceof WorkflowFailedError) throw new AppError('INTERNAL', `rollout failed: ${rootMessage(err)}`, { cause: err });
     throw err;
   }
 }

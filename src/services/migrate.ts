@@ -1,5 +1,4 @@
 import { compareRankings } from '../domain/probe.js';
-import { sha256Hex } from '../domain/ids.js';
 import { AppError } from '../errors.js';
 import { copyCollection } from '../index/copy.js';
 import type { IndexPoint, PointFilter, VectorIndex } from '../index/port.js';
@@ -79,7 +78,7 @@ export async function migrateServedCollection(
   });
 
   const [sourceIds, targetIds] = [await sortedIds(deps.from, collection), await sortedIds(deps.to, collection)];
-  const idsIdentical = sourceIds.length === targetIds.length && sha256Hex(sourceIds.join('\n')) === sha256Hex(targetIds.join('\n'));
+  const idsIdentical = sourceIds.length === targetIds.length && sourceIds.every((id, i) => id === targetIds[i]);
 
   let top10Exact = 0;
   let top10UpToTies = 0;

@@ -16,7 +16,7 @@ import { listSnapshots, sha256OfFile } from '../../src/services/snapshots.js';
 import { listCatalog } from '../../src/store/catalog.js';
 import { postJson, startStackApi, waitForJob } from '../support/http.js';
 import { recordHistories } from '../support/histories.js';
-import { EVAL_DIR, startStack, type Stack } from '../support/stack.js';
+import { EVAL_DIR, startStack, withReadIndex, type Stack } from '../support/stack.js';
 
 describe('snapshots, restore drills and their schedules', () => {
   let stack: Stack;
@@ -29,14 +29,8 @@ describe('snapshots, restore drills and their schedules', () => {
     const line = text.split('\n').find((l) => l.startsWith(`${name} `));
     return line === undefined ? undefined : Number(line.split(' ')[1]);
   };
-  const points = async () => {
-    const index = await openIndex(stack.config, { readOnly: true, logger: stack.logger });
-    try {
-      return { count: await index.count(stack.pipeline.collection), collections: (await index.listCollections()).map((c) => c.name) };
-    } finally {
-      await index.close();
-    }
-  };
+  const points = () =>
+    withReadIndex(stack, async (index) => ({ count: await index.count(stack.pipeline.collection), collections: (await index.listCollections()).map((c) => c.name) }));
 
   beforeAll(async () => {
     backupDir = mkdtempSync(join(tmpdir(), 'srag-backup-'));

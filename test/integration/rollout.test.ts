@@ -10,13 +10,13 @@ import { loadConfig } from '../../src/config.js';
 import type { PatchWindow, RolloutState } from '../../src/domain/rollout.js';
 import { createEmbedder } from '../../src/embed/factory.js';
 import { loadBeirSplit } from '../../src/eval/beir.js';
-import { configuredPipeline, openIndex, prepareServingCollection } from '../../src/runtime.js';
+import { configuredPipeline, prepareServingCollection } from '../../src/runtime.js';
 import { decideRollout, rolloutStatus, startRollout, waitForRollout, type LifecycleDeps } from '../../src/services/lifecycle.js';
 import type { PipelineRecord } from '../../src/store/pipelines.js';
 import { postJson, startStackApi, waitForJob } from '../support/http.js';
 import { writeScifactSlice } from '../support/scifact-slice.js';
 import { recordHistories } from '../support/histories.js';
-import { startStack, type Stack } from '../support/stack.js';
+import { startStack, withReadIndex, type Stack } from '../support/stack.js';
 
 describe('gated patch rollouts with rollback', () => {
   let stack: Stack;
@@ -27,14 +27,8 @@ describe('gated patch rollouts with rollback', () => {
   let slice: { dir: string; corpus: string; documents: number };
   const loop = { running: true, queries: 0, failed: [] as string[], done: Promise.resolve() };
 
-  const served = async () => {
-    const index = await openIndex(stack.config, { readOnly: true, logger: stack.logger });
-    try {
-      return { alias: await index.getAlias(stack.config.collectionPrefix), collections: (await index.listCollections()).map((c) => c.name) };
-    } finally {
-      await index.close();
-    }
-  };
+  const served = () =>
+    withReadIndex(stack, async (index) => ({ alias: await index.getAlias(stack.config.collectionPrefix), collections: (await index.listCollections()).map((c) => c.name) }));
   const rollout = (candidate: PipelineRecord, extra: { tolerance?: number; approval?: boolean; rehearseRollback?: boolean; window?: PatchWindow } = {}) =>
     startRollout(deps, {
       candidate,

@@ -12,7 +12,7 @@ import { createEmbedder } from '../../src/embed/factory.js';
 import type { Embedder } from '../../src/embed/port.js';
 import { createLogger, type Logger } from '../../src/obs/logger.js';
 import { PARSER_ID } from '../../src/parse/index.js';
-import { prepareServingCollection } from '../../src/runtime.js';
+import { openIndex, prepareServingCollection } from '../../src/runtime.js';
 import { resolveTemporalCli } from '../../src/temporal/cli-path.js';
 import { connectClient } from '../../src/temporal/connection.js';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
@@ -115,4 +115,14 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
     };
   };
   return make(baseEnv);
+}
+
+/** Runs `read` on a read-only view of the stack's index (opened and closed around it). */
+export async function withReadIndex<T>(stack: Stack, read: (index: Awaited<ReturnType<typeof openIndex>>) => Promise<T>): Promise<T> {
+  const index = await openIndex(stack.config, { readOnly: true, logger: stack.logger });
+  try {
+    return await read(index);
+  } finally {
+    await index.close();
+  }
 }

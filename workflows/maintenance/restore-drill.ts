@@ -1,4 +1,5 @@
 import { ApplicationFailure, upsertSearchAttributes } from '@temporalio/workflow';
+import { rootMessage } from '../../src/domain/failures.js';
 import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
 import { lifecycleActivities as act } from './ingest-from-store.js';
 import type { DrillReport, RestoredScratch } from '../../src/domain/snapshots.js';
@@ -43,11 +44,6 @@ export async function restoreDrill(input: RestoreDrillInput = {}): Promise<Drill
   return report;
 }
 
-function rootMessage(err: unknown): string {
-  let e: unknown = err;
-  while (e && typeof e === 'object' && 'cause' in e && (e as { cause?: unknown }).cause) e = (e as { cause: unknown }).cause;
-  return e instanceof Error ? e.message : String(e);
-}
 
 function failedReport(snapshotId: string, reason: string): DrillReport {
   return {

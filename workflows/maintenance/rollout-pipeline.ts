@@ -1,5 +1,6 @@
 import { ApplicationFailure, condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { gateVerdict, msUntilWindow, type GateTolerance, type PatchWindow, type RolloutPhase, type RolloutState } from '../../src/domain/rollout.js';
+import { rootMessage } from '../../src/domain/failures.js';
 import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
 import type { PipelineRecord } from '../../src/store/pipelines.js';
 import type { GateEvalSet } from '../../src/services/rollout.js';
@@ -178,8 +179,3 @@ function fail(message: string): never {
   throw new Error(message);
 }
 
-function rootMessage(err: unknown): string {
-  let e: unknown = err;
-  while (e && typeof e === 'object' && 'cause' in e && (e as { cause?: unknown }).cause) e = (e as { cause: unknown }).cause;
-  return e instanceof Error ? e.message : String(e);
-}

@@ -336,8 +336,8 @@ export async function createQdrantIndex(opts: QdrantIndexOptions): Promise<Qdran
         const page = await call('exportPoints', collection, () =>
           client.scroll(collection, { limit, offset, with_payload: true, with_vector: true }),
         );
-        const points = page.points.map((record) => ({ ...fromRecord(record), vector: denseOf(record.vector, collection, record.id) }));
-        if (points.length > 0) await visit(points.map(({ id, payload, vector }) => ({ id, payload, vector })));
+        const points = page.points.map((record) => ({ id: String(record.id), payload: fromRecord(record).payload, vector: denseOf(record.vector, collection, record.id) }));
+        if (points.length > 0) await visit(points);
         const next = page.next_page_offset;
         if (next === undefined || next === null || page.points.length === 0) return;
         offset = next as Schemas['ExtendedPointId'];
