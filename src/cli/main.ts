@@ -38,6 +38,8 @@ Usage:
                                             issue an API key (default scope: query); the secret is shown once
   srag keys list | srag keys revoke <id>    list API keys, or revoke one (works while the API runs)
   srag audit verify                         check the audit log's hash chain and checkpoint (exit 1 if tampered)
+  srag doctor                               check config, ports, disk, data dir, model, Temporal, index, backups
+                                            and schedules; say what to fix (exit 1 if any check failed)
 Every command takes --json for machine-readable output.
 Environment: see README (SRAG_DATA_DIR, SRAG_PORT, TEMPORAL_ADDRESS, ...).`;
 
@@ -55,6 +57,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const json = args.flags.has('json');
+  if (command === 'doctor') {
+    // Before loadConfig: an invalid configuration is one of the problems the doctor reports.
+    const { runDoctorCommand } = await import('./doctor.js');
+    return runDoctorCommand(process.env, { json }, out);
+  }
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel, { component: 'cli' });
   const api = createApiClient(apiBaseUrl(config.http.host, config.http.port), process.env.SRAG_API_TOKEN);

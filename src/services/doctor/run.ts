@@ -1,0 +1,122 @@
+import { sep } from 'node:path';
+import { loadConfig, type Config } from '../../config.js';
+import { listSchedules } from '../lifecycle.js';
+import { fail, messageOf, ok, reportOf, skipped, type CheckResult, type DoctorReport } from './check.js';
+import { checkDisk, type Statfs } from './disk.js';
+import { checkIndex, type OpenReadIndex } from './index-check.js';
+import { checkModel, type OpenEmbedder } from './model.js';
+import { checkPorts, type PortProbe, type PortSpec } from './ports.js';
+import { redactCheck, secretsOf } from './redact.js';
+import { checkSchedules } from './schedules.js';
+import { checkSnapshots } from './snapshots.js';
+import { checkTemporal, type TemporalCheckDeps } from './temporal.js';
+import { checkWritableDir } from './writable-dir.js';
+
+/** Everything the doctor touches, passed in: the CLI gives the real things, tests give fakes. */
+export interface DoctorDeps {
+  env: Record<string, string | undefined>;
+  cwd?: string;
+  now?: () => Date;
+  /** The port probe for this configuration (it needs the Temporal namespace to recognise a server). */
+  ports: (config: Config) => PortProbe;
+  statfs?: Statfs;
+  openEmbedder: OpenEmbedder;
+  temporal: TemporalCheckDeps;
+  openIndex: OpenReadIndex;
+}
+
+export const DEFAULT_METRICS_PORT = 9464;
+const AFTER_CONFIG = ['ports', 'disk', 'data-dir', 'model', 'temporal', 'index', 'backup-dir', 'snapshots', 'schedules'];
+
+/**
+ * Where the workers serve metrics: from Config (SRAG_METRICS_HOST, SRAG_METRICS_PORT) when it carries
+ * them, else read here with the same defaults. `srag up` gives the ingest worker that port and the
+ * embed worker the next one.
+ */
+export function metricsOf(config: Config, env: Record<string, string | undefined>): { host: string; port: number } | { error: string } {
+  const fromConfig = (config as Config & { metrics?: { host?: unknown; port?: unknown } }).metrics;
+  const host = typeof fromConfig?.host === 'string' ? fromConfig.host : env.SRAG_METRICS_HOST?.trim() || '127.0.0.1';
+  if (typeof fromConfig?.port === 'number') return { host, port: fromConfig.port };
+  const raw = env.SRAG_METRICS_PORT?.trim();
+  if (!raw) return { host, port: DEFAULT_METRICS_PORT };
+  const port = Number(raw);
+  return Number.isInteger(port) && port >= 0 && port < 65535 ? { host, port } : { error: `SRAG_METRICS_PORT=${raw} is not a port number` };
+}
+
+/** The ports `srag up` will listen on. The dev server's only without TEMPORAL_ADDRESS; the workers run locally either way. */
+export function portSpecs(config: Config, metrics: { host: string; port: number }): PortSpec[] {
+  const specs: PortSpec[] = [{ name: 'port:api', role: 'api', host: config.http.host, port: config.http.port, envVar: 'SRAG_PORT' }];
+  if (!config.temporal.address) {
+    specs.push({ name: 'port:temporal', role: 'temporal', host: '127.0.0.1', port: config.temporal.port, envVar: 'SRAG_TEMPORAL_PORT' });
+    specs.push({ name: 'port:temporal-ui', role: 'temporal-ui', host: '127.0.0.1', port: config.temporal.uiPort, envVar: 'SRAG_TEMPORAL_UI_PORT' });
+  }
+  // Port 0: each worker takes any free port, nothing to check.
+  if (metrics.port !== 0) {
+    specs.push({ name: 'port:metrics-ingest', role: 'metrics', host: metrics.host, port: metrics.port, envVar: 'SRAG_METRICS_PORT' });
+    specs.push({ name: 'port:metrics-embed', role: 'metrics', host: metrics.host, port: metrics.port + 1, envVar: 'SRAG_METRICS_PORT' });
+  }
+  return specs;
+}
+
+async function checkAllPorts(config: Config, deps: DoctorDeps): Promise<CheckResult[]> {
+  const metrics = metricsOf(config, deps.env);
+  if ('error' in metrics) {
+    return [...(await checkPorts(portSpecs(config, { host: '', port: 0 }), deps.ports(config))), fail('port:metrics', metrics.error, 'set SRAG_METRICS_PORT to a port number (default 9464)')];
+  }
+  return checkPorts(portSpecs(config, metrics), deps.ports(config));
+}
+
+function diskChecks(config: Config, statfs: Statfs | undefined): Promise<CheckResult>[] {
+  const { dataDir } = config;
+  const { backupDir } = config.lifecycle;
+  // The default backup dir lives under the data dir: one filesystem, one line.
+  if (backupDir === dataDir || backupDir.startsWith(dataDir + sep)) return [checkDisk('disk:data', 'data dir', dataDir, statfs)];
+  return [checkDisk('disk:data', 'data dir', dataDir, statfs), checkDisk('disk:backup', 'backup dir', backupDir, statfs)];
+}
+
+/** Runs every check; none throws. Secrets never reach the report. */
+export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
+  const secrets = secretsOf(deps.env);
+  const done = (checks: CheckResult[]) => reportOf(checks.map((c) => redactCheck(c, secrets)));
+  let config: Config;
+  try {
+    config = loadConfig(deps.env, deps.cwd);
+  } catch (err) {
+    return done([
+      fail('config', messageOf(err), 'fix the variable named above (README, "Configuration", lists them all)'),
+      ...AFTER_CONFIG.map((name) => skipped(name, 'skipped: configuration invalid')),
+    ]);
+  }
+  const now = deps.now ?? (() => new Date());
+  const source = config.qdrant.url ? 'Qdrant' : 'embedded index';
+  const configured = ok('config', `data dir ${config.dataDir}, ${source}, ${config.temporal.address ? `Temporal at ${config.temporal.address}` : 'local Temporal dev server'}`);
+
+  const temporal = checkTemporal(config, deps.temporal).catch((err: unknown) => ({
+    result: fail('temporal', messageOf(err), 'see the message'),
+    client: undefined,
+    unreachable: 'the Temporal check failed',
+  }));
+  try {
+    const [ports, disks, dataDir, model, t] = await Promise.all([
+      checkAllPorts(config, deps),
+      Promise.all(diskChecks(config, deps.statfs)),
+      checkWritableDir(config.dataDir, { name: 'data-dir', what: 'data dir', envVar: 'SRAG_DATA_DIR', creator: '`srag up`', private: true }),
+      checkModel(config.embedding, deps.openEmbedder),
+      temporal,
+    ]);
+    const [index, backupDir, snapshots, schedules] = await Promise.all([
+      checkIndex(config, deps.openIndex),
+      checkWritableDir(config.lifecycle.backupDir, { name: 'backup-dir', what: 'backup dir', envVar: 'SRAG_BACKUP_DIR', creator: 'the first snapshot' }),
+      checkSnapshots(config.lifecycle, now()),
+      checkSchedules(
+        { alias: config.collectionPrefix, every: { snapshot: config.lifecycle.snapshotEvery, drill: config.lifecycle.drillEvery } },
+        t.client ? () => listSchedules({ client: t.client!, taskQueue: config.temporal.taskQueue, alias: config.collectionPrefix }) : undefined,
+        t.unreachable,
+      ),
+    ]);
+    return done([configured, ...ports, ...disks, dataDir, model, t.result, index, backupDir, snapshots, schedules]);
+  } finally {
+    const t = await temporal;
+    await t.client?.connection.close().catch(() => undefined);
+  }
+}
