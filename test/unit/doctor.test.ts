@@ -275,7 +275,8 @@ describe('temporal', () => {
     expect(t.result).toMatchObject({ status: 'fail', detail: expect.stringContaining(`127.0.0.1:${port} is not reachable`), fix: expect.stringContaining('TEMPORAL_ADDRESS') });
     expect(t.client).toBeUndefined();
     expect(t.unreachable).toBeDefined();
-    expect(ms).toBeLessThan(TEMPORAL_DEADLINE_MS);
+    // Refused at once, not after waiting out a gRPC connect deadline.
+    expect(ms).toBeLessThan(TEMPORAL_DEADLINE_MS / 2);
   });
 
   it('a port that accepts but never speaks gRPC fails within the deadline', async () => {

@@ -92,7 +92,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
   const configured = ok('config', `data dir ${config.dataDir}, ${source}, ${config.temporal.address ? `Temporal at ${config.temporal.address}` : 'local Temporal dev server'}`);
 
   const temporal = checkTemporal(config, deps.temporal).catch((err: unknown) => ({
-    result: fail('temporal', messageOf(err), 'see the message'),
+    result: fail('temporal', `the Temporal check broke: ${messageOf(err)}`, 'check TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and the Temporal CLI'),
     client: undefined,
     unreachable: 'the Temporal check failed',
   }));
