@@ -254,6 +254,20 @@ describe('ports', () => {
       expect(r[0].detail).toContain('in use by a running srag API');
     });
 
+    it("the Temporal UI port held by the running srag's dev server is fine (its /api/v1/settings answers)", async () => {
+      const srag = await listen(createHttpServer((_req, res) => res.writeHead(200).end('{"status":"ok"}')));
+      const ui = await listen(createHttpServer((req, res) => res.writeHead(req.url === '/api/v1/settings' ? 200 : 404).end('{"Auth":{"Enabled":false},"ShowTemporalSystemNamespace":false}')));
+      const r = await checkPorts(
+        [
+          { ...api, port: srag },
+          { name: 'port:temporal-ui', role: 'temporal-ui', host: '127.0.0.1', port: ui, envVar: 'SRAG_TEMPORAL_UI_PORT' },
+        ],
+        probe,
+      );
+      expect(r.map((c) => c.status)).toEqual(['ok', 'ok']);
+      expect(r[1].detail).toContain('in use by the Temporal UI of the running srag');
+    });
+
     it('a worker metrics port held by a srag worker is fine', async () => {
       const metrics = await listen(createHttpServer((_req, res) => res.writeHead(200).end('# HELP srag_ingest_jobs_total Jobs\n# TYPE srag_ingest_jobs_total counter\n')));
       const [r] = await checkPorts([{ name: 'port:metrics-ingest', role: 'metrics', host: '127.0.0.1', port: metrics, envVar: 'SRAG_METRICS_PORT' }], probe);

@@ -18,11 +18,11 @@ export type BindResult = { state: 'free' } | { state: 'in-use' } | { state: 'den
 export interface PortProbe {
   /** Binds the port for a moment: the only sure way to know that `srag up` could. */
   tryBind(host: string, port: number): Promise<BindResult>;
-  /** Who answers there, when it is srag or Temporal ('srag API', 'srag worker metrics', 'Temporal server', 'Temporal UI'); undefined for anyone else. */
+  /** Who answers there, when it is srag or Temporal ('srag API', 'srag worker (metrics endpoint)', 'Temporal server', 'Temporal UI'); undefined for anyone else. */
   identify(role: PortRole, host: string, port: number): Promise<string | undefined>;
 }
 
-const OWN: Record<PortRole, string> = { api: 'srag API', metrics: 'srag worker metrics', temporal: 'Temporal server', 'temporal-ui': 'Temporal UI' };
+const OWN: Record<PortRole, string> = { api: 'srag API', metrics: 'srag worker (metrics endpoint)', temporal: 'Temporal server', 'temporal-ui': 'Temporal UI' };
 
 const where = (s: PortSpec) => `${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`;
 
@@ -131,8 +131,9 @@ export function createPortProbe(opts: { temporalAnswers: (address: string) => Pr
         return r && r.status === 200 && /^(# (HELP|TYPE) )?(srag|temporal)_/m.test(r.body) ? OWN.metrics : undefined;
       }
       if (role === 'temporal-ui') {
-        const r = await httpGet(`${base}/`, timeoutMs);
-        return r && r.status < 400 && /temporal/i.test(r.body) ? OWN['temporal-ui'] : undefined;
+        // The UI's own settings endpoint (its index page is a bare script loader).
+        const r = await httpGet(`${base}/api/v1/settings`, timeoutMs);
+        return r && r.status === 200 && /"ShowTemporalSystemNamespace"/.test(r.body) ? OWN['temporal-ui'] : undefined;
       }
       return (await opts.temporalAnswers(`${reachable(host)}:${port}`)) ? OWN.temporal : undefined;
     },
