@@ -16,12 +16,21 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 if [ ! -d node_modules/@temporalio/worker ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm packages"
-  # npm ci is exact; some npm 11 configurations reject a lock that lacks other platforms' optional
-  # packages, and then npm install (same locked versions) does the job.
-  if ! ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund --loglevel=error 2>/dev/null; then
-    log "npm ci refused the lock file; installing the locked versions with npm install"
+  # npm ci installs exactly the lock file and never rewrites it. Should it refuse (an npm whose lock
+  # format differs, say), say why, then install the same locked versions with npm install, and say
+  # whether that changed package-lock.json (a fresh clone's first run must leave it as committed).
+  ci_log=$(mktemp)
+  if ! ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund --loglevel=error 2>"$ci_log"; then
+    log "npm ci refused ($(npm --version 2>/dev/null || echo '?')); its reason:"
+    sed 's/^/[setup]   /' "$ci_log" | tail -n 20 >&2
+    log "installing the locked versions with npm install instead"
+    lock_before=$(sha256sum package-lock.json | cut -d' ' -f1)
     ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm install --no-audit --no-fund --loglevel=error
+    if [ "$(sha256sum package-lock.json | cut -d' ' -f1)" != "$lock_before" ]; then
+      log "note: npm install rewrote package-lock.json (see git diff); the committed lock is what CI uses"
+    fi
   fi
+  rm -f "$ci_log"
 fi
 
 if [ -n "${TEMPORAL_CLI_PATH:-}" ] && [ -x "$TEMPORAL_CLI_PATH" ]; then

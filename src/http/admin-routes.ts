@@ -7,7 +7,7 @@ import { auditNote } from './gateway/audit-trail.js';
 import { requireScope } from './gateway/authenticate.js';
 
 const Name = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,127}$/);
-const NewKeyRequest = z
+export const NewKeyRequest = z
   .object({
     user: Name,
     groups: z.array(Name).max(100).default([]),
@@ -16,7 +16,7 @@ const NewKeyRequest = z
   })
   .strict();
 
-const RebuildRequest = z.object({ collection: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/).optional() }).strict();
+export const RebuildRequest = z.object({ collection: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/).optional() }).strict();
 
 /**
  * Admin actions over HTTP, each audited by the trail like every /v1 request: API keys (create, list,

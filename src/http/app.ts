@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 import type { PiiPolicy } from '../domain/ingest.js';
@@ -61,6 +62,11 @@ function principalOf(res: Response): Principal {
   return res.locals.principal as Principal;
 }
 
+/** Ids a caller (a gateway) may hand in: printable tokens only, so they are safe in logs and the audit chain. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+/** Probes and scrapes: frequent, and no one's request. */
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
 const passThrough: RequestHandler = (_req, _res, next) => next();
 
 /** Express app over injected services; no I/O happens at construction. */
@@ -93,8 +99,27 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   app.use((req, res, next) => {
+    // One id per request, in the response header, every log line and the audit record; a gateway's
+    // own X-Request-Id is kept when it is a plain token, so a request can be followed across hops.
+    const given = req.get('x-request-id');
+    const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+    res.locals.requestId = requestId;
+    res.setHeader('X-Request-Id', requestId);
+    const started = performance.now();
     const end = deps.metrics.httpDuration.startTimer({ method: req.method });
-    res.on('finish', () => end({ route: (req.route?.path as string | undefined) ?? 'unmatched', status: String(res.statusCode) }));
+    res.on('finish', () => {
+      const route = (req.route?.path as string | undefined) ?? 'unmatched';
+      end({ route, status: String(res.statusCode) });
+      if (QUIET_PATHS.has(req.path)) return;
+      deps.logger.info('http: request', {
+        requestId,
+        method: req.method,
+        route: `${req.baseUrl}${route}`,
+        status: res.statusCode,
+        ms: Math.round(performance.now() - started),
+        user: (res.locals.principal as Principal | undefined)?.user,
+      });
+    });
     next();
   });
 

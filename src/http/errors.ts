@@ -79,7 +79,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (err instanceof AppError) {
       const status = STATUS[err.code] ?? 500;
-      if (status >= 500) logger.error('http: request failed', { route: req.path, code: err.code, err });
+      if (status >= 500) logger.error('http: request failed', { requestId: res.locals.requestId as string | undefined, route: req.path, code: err.code, err });
       sendError(res, status, err.code, err.message, err.details && status < 500 ? err.details : undefined);
       return;
     }
@@ -102,7 +102,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       sendError(res, e.status, 'INVALID_INPUT', 'bad request');
       return;
     }
-    logger.error('http: unexpected error', { route: req.path, err: err as Error });
+    logger.error('http: unexpected error', { requestId: res.locals.requestId as string | undefined, route: req.path, err: err as Error });
     sendError(res, 500, 'INTERNAL', 'internal error');
   };
 }

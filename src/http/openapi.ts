@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NewKeyRequest, RebuildRequest } from './admin-routes.js';
 import {
   ChatCompletionRequest,
   ChatCompletionResponse,
@@ -6,6 +7,7 @@ import {
   ErrorBody,
   IngestAccepted,
   IngestRequest,
+  JobList,
   JobReport,
   ModelList,
   QueryRequest,
@@ -38,6 +40,13 @@ export function buildOpenApi(): Record<string, unknown> {
             },
           },
           responses: { '202': { description: 'accepted', ...json(IngestAccepted) }, ...errors },
+        },
+      },
+      '/v1/jobs': {
+        get: {
+          summary: 'The newest jobs the caller may see (its own; every job with the admin scope), newest first, each once',
+          parameters: [{ name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: 20 } }],
+          responses: { '200': { description: 'jobs', ...json(JobList) }, ...errors },
         },
       },
       '/v1/jobs/{jobId}': {
@@ -102,9 +111,46 @@ export function buildOpenApi(): Record<string, unknown> {
           responses: { '200': { description: 'removed and verified' }, ...errors },
         },
       },
+      '/v1/jobs/{jobId}/errors': {
+        get: {
+          summary: "Every error of a job, a page at a time (the report keeps only the first ones)",
+          parameters: [
+            { name: 'jobId', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'offset', in: 'query', required: false, schema: { type: 'integer', minimum: 0, default: 0 } },
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+          ],
+          responses: { '200': { description: 'errors with source, code and message' }, ...errors },
+        },
+      },
+      '/v1/admin/keys': {
+        get: { summary: 'API keys (admin scope): ids, users, groups, scopes; never secrets', responses: { '200': { description: 'keys' }, ...errors } },
+        post: {
+          summary: 'Issue an API key (admin scope); the secret is in this response only',
+          requestBody: { content: { 'application/json': { schema: z.toJSONSchema(NewKeyRequest, { io: 'input' }) } } },
+          responses: { '201': { description: 'created: id, secret, key' }, ...errors },
+        },
+      },
+      '/v1/admin/keys/{id}': {
+        delete: { summary: 'Revoke an API key (admin scope)', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'revoked' }, ...errors } },
+      },
+      '/v1/admin/index/rebuild': {
+        post: {
+          summary: 'Rebuild a collection (default: the served one) from the store, as a workflow (admin scope)',
+          requestBody: { content: { 'application/json': { schema: z.toJSONSchema(RebuildRequest, { io: 'input' }) } } },
+          responses: { '202': { description: 'started' }, ...errors },
+        },
+      },
+      '/v1/admin/index/rebuild/{collection}': {
+        get: {
+          summary: 'State of the rebuild of a collection (admin scope)',
+          parameters: [{ name: 'collection', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: 'rebuild state' }, ...errors },
+        },
+      },
+      '/openapi.json': { get: { summary: 'This document (behind a credential once credentials are configured)', responses: { '200': { description: 'OpenAPI 3.1' } } } },
       '/healthz': { get: { security: [], summary: 'Liveness', responses: { '200': { description: 'ok' } } } },
       '/readyz': { get: { security: [], summary: 'Readiness of Temporal, index and model', responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
-      '/metrics': { get: { security: [], summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition' } } } },
+      '/metrics': { get: { summary: 'Prometheus metrics (behind a credential once credentials are configured)', responses: { '200': { description: 'text exposition' } } } },
     },
   };
 }

@@ -39,6 +39,18 @@ export const JobReport = z.object({
   finishedAt: z.string().optional(),
 });
 
+/** GET /v1/jobs: the newest jobs the caller may see (its own; every job for admins), each once. */
+export const JobList = z.object({
+  jobs: z.array(
+    z.object({
+      jobId: z.string(),
+      status: JobReport.shape.status,
+      startedAt: z.string().optional(),
+      closedAt: z.string().optional(),
+    }),
+  ),
+});
+
 export const SearchMode = z.enum(['dense', 'bm25', 'hybrid']);
 
 /** `mode` overrides the server's retrieval mode for this request (as on /v1/query). */

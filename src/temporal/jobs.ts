@@ -143,7 +143,11 @@ export function createJobService(deps: JobServiceDeps): JobService {
 
     async list(limit, viewer) {
       const out: JobSummary[] = [];
+      // A long job continues as new: each run is listed, newest first; the job is shown once.
+      const seen = new Set<string>();
       for await (const wf of client.workflow.list({ query: `WorkflowType = '${INGEST_WORKFLOW}'` })) {
+        if (seen.has(wf.workflowId)) continue;
+        seen.add(wf.workflowId);
         const jobId = wf.workflowId.replace(/^ingest-/, '');
         if (viewer && !viewer.admin && (await readManifestOwner(deps.store, jobId)).owner !== viewer.user) continue;
         out.push({

@@ -116,6 +116,8 @@ export interface TestAppOptions {
   keys?: KeyStore;
   /** Per-minute budgets; absent: no rate limits. */
   rateLimits?: { queryPerMin: number; ingestPerMin: number; ipPerMin: number; authFailuresPerMin: number };
+  /** Default: silent. */
+  logger?: Logger;
 }
 
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -143,7 +145,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     rateLimits: opts.rateLimits ? createRateLimits(opts.rateLimits) : undefined,
     audit,
     metrics,
-    logger: silentLogger,
+    logger: opts.logger ?? silentLogger,
     limits: { maxFileBytes: 1 << 20, maxJsonBytes: opts.maxJsonBytes ?? 20 * 1024 * 1024, maxFiles: 10, maxUploadBytes: 8 << 20 },
     pathRoots: [],
     cwd: dir,

@@ -39,7 +39,8 @@ function routeOf(req: Request): string {
 export function auditTrail(deps: { audit: AuditLog; logger: Logger }): RequestHandler {
   return (req, res, next) => {
     const started = performance.now();
-    const requestId = randomUUID();
+    // The app's first middleware assigned it (or took a caller's); the same id is in the logs.
+    const requestId = (res.locals.requestId as string | undefined) ?? randomUUID();
     res.locals.requestId = requestId;
     res.setHeader('X-Request-Id', requestId);
     const originalEnd = res.end.bind(res) as (...args: unknown[]) => Response;
