@@ -44,6 +44,8 @@ export interface IngestActivityDeps {
     retention: RetentionPolicy;
     drillTolerance: number;
   };
+  /** Told how many points each indexed batch wrote (metrics). */
+  onIndexed?: (points: number) => void;
   logger: Logger;
 }
 
@@ -82,7 +84,11 @@ export function createIngestActivities(deps: IngestActivityDeps): IngestActiviti
       deps.logger.warn('rebuild: collection dropped and recreated empty', { collection });
     },
     recordSourceErrors: (input) => writeSourceErrors(deps.store, input.jobId, input.index, input.errors, input.from),
-    indexBatch: (input) => indexStoredBatch(deps, input.batch, input.vectorsKey, input.pipeline),
+    indexBatch: async (input) => {
+      const result = await indexStoredBatch(deps, input.batch, input.vectorsKey, input.pipeline);
+      deps.onIndexed?.(result.points);
+      return result;
+    },
     deleteDocument: async ({ documentId }) => {
       const own = { ...deps, prefix: deps.lifecycle?.alias };
       const { hashes } = await documentSourceHashes(own, documentId);

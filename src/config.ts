@@ -36,6 +36,8 @@ const EnvSchema = z.object({
   LLM_API_KEY: optionalString,
   SRAG_HOST: z.string().default('127.0.0.1'),
   SRAG_PORT: int(8080, 0, 65535),
+  SRAG_METRICS_HOST: z.string().default('127.0.0.1'),
+  SRAG_METRICS_PORT: int(9464, 0, 65535),
   SRAG_API_TOKENS: optionalString,
   SRAG_INGEST_ROOTS: optionalString,
   SRAG_MAX_JSON_MB: z.coerce.number().positive().max(1024).default(20),
@@ -108,6 +110,8 @@ export interface Config {
     readonly apiKey?: string;
   };
   readonly llm: { readonly url?: string; readonly model?: string; readonly apiKey?: string };
+  /** A worker process's Prometheus endpoint (the API serves its own on /metrics); port 0: any free one. */
+  readonly metrics: { readonly host: string; readonly port: number };
   readonly http: {
     readonly host: string;
     readonly port: number;
@@ -255,6 +259,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
       parseMaxBytes: e.SRAG_PARSE_MAX_MB * 1024 * 1024,
     },
     ingest: { concurrency: e.SRAG_INGEST_CONCURRENCY },
+    metrics: { host: e.SRAG_METRICS_HOST, port: e.SRAG_METRICS_PORT },
     collectionPrefix: e.SRAG_COLLECTION_PREFIX,
     logLevel: e.SRAG_LOG_LEVEL,
   } satisfies Config);

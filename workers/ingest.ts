@@ -1,5 +1,5 @@
 // Composition root of the ingest task queue: workflows plus the store/parse/index activities.
-import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { createIngestActivities } from '../activities/index.js';
 import { loadConfig } from '../src/config.js';
 import { connectWorker } from '../src/temporal/worker-connection.js';
@@ -14,13 +14,27 @@ import type { PipelineRef } from '../src/domain/ingest.js';
 import { AppError } from '../src/errors.js';
 import { readPipeline } from '../src/store/pipelines.js';
 import { loadWorkflowBundle } from '../src/temporal/bundle.js';
+import { installWorkerRuntime } from '../src/temporal/sdk-telemetry.js';
+import { registerDiskMetrics } from '../src/obs/metrics.js';
+import { startMetricsServer } from '../src/obs/metrics-server.js';
+import { createIngestMetrics, createWorkerRegistry } from '../src/obs/worker-metrics.js';
+import type { SragSinks } from '../workflows/definitions.js';
+import type { InjectedSinks } from '@temporalio/worker';
 
 // Everything this process writes (store, index, vectors) is private to the service user.
 process.umask(0o077);
 const config = loadConfig(process.env);
 const logger = createLogger(config.logLevel, { component: 'worker-ingest', pid: process.pid });
 // Activity failures are reported in the job; the SDK's own per-attempt warnings would only repeat them.
-Runtime.install({ logger: new DefaultLogger('ERROR') });
+const sdkMetrics = await installWorkerRuntime('ERROR');
+const registry = createWorkerRegistry();
+const metrics = createIngestMetrics(registry);
+registerDiskMetrics(registry, { data: config.dataDir, backup: config.lifecycle.backupDir });
+// Up before Temporal is: a worker waiting for its server is visible (pollers 0), not silent.
+const metricsServer = await startMetricsServer({ ...config.metrics, registry, extra: sdkMetrics, logger });
+const sinks: InjectedSinks<SragSinks> = {
+  metrics: { jobFinished: { fn: (_info, origin, outcome) => metrics.jobFinished(origin, outcome), callDuringReplay: false } },
+};
 
 const { address, connection, lifecycle } = await connectWorker(config, logger);
 const store = openStore(config);
@@ -54,7 +68,13 @@ const worker = await Worker.create({
     store,
     index,
     counter,
-    parse: (bytes, filename) => parseSource(bytes, { filename, limits: config.limits, pdfExtractor }),
+    parse: (bytes, filename) =>
+      parseSource(bytes, {
+        filename,
+        limits: config.limits,
+        pdfExtractor,
+        observe: (type, seconds, ok) => metrics.parseSeconds.observe({ type, outcome: ok ? 'ok' : 'failed' }, seconds),
+      }),
     pii: (doc, policy) => applyPiiPolicy(doc, policy, piiRules),
     pathRoots: config.http.ingestRoots,
     // Chunks are packed by the tokenizer of the model the job's pipeline embeds with.
@@ -74,16 +94,19 @@ const worker = await Worker.create({
       retention: { keep: config.lifecycle.keep, keepDaily: config.lifecycle.keepDaily, keepWeekly: config.lifecycle.keepWeekly },
       drillTolerance: config.lifecycle.drillTolerance,
     },
+    onIndexed: (points) => metrics.chunksIndexed.inc(points),
     logger,
   }),
+  sinks,
   maxConcurrentActivityTaskExecutions: 4,
 });
-logger.info('worker: ready', { taskQueue: config.temporal.taskQueue, address });
-process.send?.({ ready: true });
+logger.info('worker: ready', { taskQueue: config.temporal.taskQueue, address, metricsPort: metricsServer.port });
+process.send?.({ ready: true, metricsPort: metricsServer.port });
 await lifecycle.run(worker);
 await pdfExtractor.close();
 for (const e of embedders.values()) await e.then((x) => x.close()).catch(() => undefined);
 await index.close();
 await connection.close();
+await metricsServer.close();
 logger.info('worker: stopped');
 process.exit(0);

@@ -1,4 +1,5 @@
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate, type Sinks } from '@temporalio/workflow';
+import type { JobOutcome } from '../src/domain/job-metrics.js';
 import type { JobProgress, SourceProgress } from '../src/domain/ingest.js';
 import type { RolloutPhase, RolloutState } from '../src/domain/rollout.js';
 
@@ -16,3 +17,10 @@ export const rolloutDecisionUpdate = defineUpdate<RolloutPhase, ['approve' | 'ab
 
 /** During the grace period: switch back to the previous collection. */
 export const rolloutRollbackUpdate = defineUpdate<RolloutPhase, []>('rolloutRollback');
+
+/** Worker-side functions workflows call without history events (never during replay): metrics. */
+export interface SragSinks extends Sinks {
+  metrics: {
+    jobFinished(origin: 'submitted' | 'store', outcome: JobOutcome): void;
+  };
+}

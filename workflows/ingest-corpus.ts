@@ -1,13 +1,16 @@
 import {
+  ContinueAsNew,
   continueAsNew,
   executeChild,
   isCancellation,
   patched,
   proxyActivities,
+  proxySinks,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { IngestActivities } from '../activities/types.js';
+import type { JobOutcome } from '../src/domain/job-metrics.js';
 import {
   MAX_ERRORS_KEPT,
   mergeCounts,
@@ -19,13 +22,15 @@ import {
   type SourceResult,
   type SourceSpec,
 } from '../src/domain/ingest.js';
-import { progressQuery, sourceProgressSignal } from './definitions.js';
+import { progressQuery, sourceProgressSignal, type SragSinks } from './definitions.js';
 import { ERRORS_FILE_PATCH, failureCode, ingestDocument, sourceLabel } from './ingest-document.js';
 
 const { readManifestPage, recordSourceErrors } = proxyActivities<IngestActivities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 10 },
 });
+
+const { metrics } = proxySinks<SragSinks>();
 
 const PAGE_SIZE = 100;
 /** Continue-as-new well before Temporal's history limits (50k events / 50 MB). */
@@ -187,9 +192,16 @@ export async function ingestCorpus(input: IngestCorpusInput & IngestCorpusOption
     }
   } catch (err) {
     if (isCancellation(err)) progress.status = 'cancelled';
+    if (!(err instanceof ContinueAsNew)) reportOutcome(progress, isCancellation(err) ? 'cancelled' : 'failed');
     throw err;
   }
   progress.status = 'completed';
   progress.finishedAt = new Date().toISOString();
+  reportOutcome(progress, progress.documents.failed > 0 ? 'completed_with_errors' : 'completed');
   return progress;
+}
+
+function reportOutcome(progress: JobProgress, status: JobOutcome['status']): void {
+  // A job of its own ('submitted') or one a rebuild, rollout or restore runs from the store.
+  metrics.jobFinished(workflowInfo().parent ? 'store' : 'submitted', { status, documents: progress.documents, chunks: progress.chunks, errorCodes: progress.errorCodes ?? {} });
 }

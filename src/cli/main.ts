@@ -13,6 +13,8 @@ const USAGE = `srag — sovereign retrieval-augmented generation
 
 Usage:
   srag up                                   start Temporal (local dev server), workers and the API
+  srag serve                                the API alone (TEMPORAL_ADDRESS set; workers run elsewhere)
+  srag worker ingest|embed                  one worker in the foreground (metrics on SRAG_METRICS_PORT)
   srag ingest <path|dir>... [--acl g1,g2] [--no-wait] [--pii off|flag|redact] [--replace-acl]
                                             submit an ingestion job and follow its progress
   srag jobs [jobId]                         list jobs, or show one job's report
@@ -71,6 +73,15 @@ async function main(argv: string[]): Promise<number> {
       const { runUp } = await import('./up.js');
       await runUp(config, process.env, logger, out);
       return 0;
+    }
+    case 'serve': {
+      const { runUp } = await import('./up.js');
+      await runUp(config, process.env, logger, out, { apiOnly: true });
+      return 0;
+    }
+    case 'worker': {
+      const { runWorker } = await import('./worker.js');
+      return runWorker(config, args.positionals[0], process.env, logger, out);
     }
     case 'ingest': {
       if (args.positionals.length === 0) throw new AppError('INVALID_INPUT', 'srag ingest needs one or more paths');

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { createEmbedder } from '../embed/factory.js';
 import { assertSafeExposure, startApi } from '../http/server.js';
+import { ConfigError } from '../errors.js';
 import type { Logger } from '../obs/logger.js';
 import { configuredPipeline, openIndex, openStore, prepareServingCollection } from '../runtime.js';
 import { readPipeline } from '../store/pipelines.js';
@@ -16,7 +17,17 @@ import { startWorkerProcess, type WorkerKind, type WorkerProcess } from '../temp
  * `srag up`: a local Temporal dev server (unless TEMPORAL_ADDRESS), the ingest and embed workers as
  * their own processes (restarted if they crash), and the API in this process. Ctrl-C stops all.
  */
-export async function runUp(config: Config, env: Record<string, string | undefined>, logger: Logger, out: (line: string) => void): Promise<void> {
+export async function runUp(
+  config: Config,
+  env: Record<string, string | undefined>,
+  logger: Logger,
+  out: (line: string) => void,
+  opts: { apiOnly?: boolean } = {},
+): Promise<void> {
+  // `srag serve`: the API alone, for hosts where Temporal and the workers run elsewhere (containers).
+  if (opts.apiOnly && !config.temporal.address) {
+    throw new ConfigError('srag serve runs the API alone and needs TEMPORAL_ADDRESS (use srag up to start a local Temporal dev server and workers)');
+  }
   // Refuse an unsafe exposure before anything starts: a refused start leaves nothing running.
   await assertSafeExposure(config);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
@@ -48,8 +59,11 @@ export async function runUp(config: Config, env: Record<string, string | undefin
   if (dev) for (const k of ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_CA', 'TEMPORAL_TLS_SERVER_NAME']) delete workerEnv[k];
   const workers = new Map<WorkerKind, WorkerProcess>();
   let stopping = false;
+  // Each worker serves its metrics on its own port: the ingest worker on SRAG_METRICS_PORT, the
+  // embedding worker on the next one (0: each takes any free port).
+  const metricsPort = (kind: WorkerKind) => String(config.metrics.port === 0 ? 0 : config.metrics.port + (kind === 'embed' ? 1 : 0));
   const supervise = async (kind: WorkerKind, attempt = 0): Promise<void> => {
-    const w = await startWorkerProcess(kind, workerEnv, logger);
+    const w = await startWorkerProcess(kind, { ...workerEnv, SRAG_METRICS_PORT: metricsPort(kind) }, logger);
     workers.set(kind, w);
     const watch = setInterval(() => {
       if (w.alive() || stopping) return;
@@ -60,7 +74,7 @@ export async function runUp(config: Config, env: Record<string, string | undefin
     }, 1000);
     watch.unref();
   };
-  await Promise.all([supervise('ingest'), supervise('embed')]);
+  if (!opts.apiOnly) await Promise.all([supervise('ingest'), supervise('embed')]);
 
   const index = await openIndex(config, { readOnly: true, logger });
   const client = await connectClient(address, config.temporal.namespace, dev ? undefined : temporalTls(config.temporal.tls));
@@ -80,9 +94,10 @@ export async function runUp(config: Config, env: Record<string, string | undefin
   if (!dev) await ensureSearchAttributes(client, config.temporal.namespace, logger);
   await ensureSchedules(lifecycle, { snapshot: config.lifecycle.snapshotEvery, drill: config.lifecycle.drillEvery }, logger);
 
-  out(`srag is up`);
+  out(opts.apiOnly ? `srag API is up (workers run on their own: srag worker ingest|embed)` : `srag is up`);
   out(`  API          ${url}  (OpenAPI: ${url}/openapi.json)`);
   out(`  Temporal UI  ${dev?.uiUrl ?? `external cluster at ${address}`}`);
+  if (workers.size > 0) out(`  metrics      ${url}/metrics; workers ${[...workers].map(([k, w]) => `${k} http://${config.metrics.host}:${w.metricsPort ?? '?'}/metrics`).join(', ')}`);
   out(`  data         ${config.dataDir}`);
   out(`  backups      ${config.lifecycle.backupDir}  (snapshot every ${config.lifecycle.snapshotEvery ?? 'off'}, restore drill every ${config.lifecycle.drillEvery ?? 'off'})`);
   const servedCollection = (await index.getAlias(config.collectionPrefix)) ?? pipeline.collection;

@@ -4,11 +4,14 @@ import type { Client } from '@temporalio/client';
 import { isLoopbackHost, type Config } from '../config.js';
 import type { PipelineRef } from '../domain/ingest.js';
 import type { Embedder } from '../embed/port.js';
-import { ConfigError } from '../errors.js';
+import { AppError, ConfigError } from '../errors.js';
 import type { VectorIndex } from '../index/port.js';
 import { openAuditLog } from '../obs/audit.js';
 import type { Logger } from '../obs/logger.js';
-import { createMetrics, registerLifecycleMetrics } from '../obs/metrics.js';
+import { createMetrics, registerDiskMetrics, registerLifecycleMetrics } from '../obs/metrics.js';
+import { countingFallbacks, registerReadinessMetrics, registerRolloutMetrics, registerServingMetrics, temporalQueueStats } from '../obs/serving-metrics.js';
+import { rolloutStatus } from '../services/lifecycle.js';
+import { newestBackup } from '../services/snapshots.js';
 import { readDrills } from '../services/drill.js';
 import { createConfiguredAnswerer } from '../generate/factory.js';
 import { createLexicalIndex } from '../index/lexical.js';
@@ -111,9 +114,43 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
       return { ok: false, detail: err instanceof Error ? err.message : String(err) };
     }
   };
-  const { answerer, generator } = createConfiguredAnswerer(config.llm, logger);
   const metrics = createMetrics();
-  registerLifecycleMetrics(metrics.registry, { drills: () => readDrills(parts.store) });
+  const configuredAnswerer = createConfiguredAnswerer(config.llm, logger);
+  const answerer = countingFallbacks(configuredAnswerer.answerer, metrics.answerFallbacks);
+  const generator = configuredAnswerer.generator;
+  registerLifecycleMetrics(metrics.registry, {
+    drills: () => readDrills(parts.store),
+    lastVerifiedSnapshot: async () => (await newestBackup(config.lifecycle.backupDir))?.createdAt,
+  });
+  registerDiskMetrics(metrics.registry, { data: config.dataDir, backup: config.lifecycle.backupDir });
+  registerServingMetrics(metrics.registry, {
+    points: async () => {
+      const collection = await servedCollection();
+      return { collection, points: await parts.index.count(collection) };
+    },
+    queues: { ingest: config.temporal.taskQueue, embed: config.temporal.embedTaskQueue },
+    queueStats: temporalQueueStats(parts.client, config.temporal.namespace),
+  });
+  const readiness = cachedChecks(
+    async () => ({
+      temporal: await timed(() => parts.client.workflowService.getSystemInfo({})),
+      index: await timed(() => parts.index.listCollections()),
+      model: await modelCheck(),
+      pipeline: await pipelineCheck(),
+      ...parts.extraChecks?.(),
+    }),
+    5000,
+  );
+  registerReadinessMetrics(metrics.registry, readiness);
+  registerRolloutMetrics(metrics.registry, async () => {
+    try {
+      const r = await rolloutStatus({ client: parts.client, taskQueue: config.temporal.taskQueue, alias });
+      return r.state?.phase ?? 'failed';
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'NOT_FOUND') return 'none';
+      throw err;
+    }
+  });
   // BM25 over whichever collection the alias serves, rebuilt from the index when its point count changes.
   const lexical = createLexicalSource((collection) => createLexicalIndex(parts.index, collection), { logger });
   const app = createApp({
@@ -145,16 +182,7 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
       lexical,
     }),
     query: { answerer, defaults: { generator } },
-    readiness: cachedChecks(
-      async () => ({
-        temporal: await timed(() => parts.client.workflowService.getSystemInfo({})),
-        index: await timed(() => parts.index.listCollections()),
-        model: await modelCheck(),
-        pipeline: await pipelineCheck(),
-        ...parts.extraChecks?.(),
-      }),
-      5000,
-    ),
+    readiness,
     auth: { tokens, keys, jwt },
     rateLimits: createRateLimits(config.rateLimits),
     audit,

@@ -9,6 +9,8 @@ export type WorkerKind = 'ingest' | 'embed';
 export interface WorkerProcess {
   readonly kind: WorkerKind;
   readonly pid: number | undefined;
+  /** Where its Prometheus endpoint listens (reported by the worker once ready). */
+  readonly metricsPort: number | undefined;
   alive(): boolean;
   /** Graceful: SIGTERM lets in-flight activities finish or be retried elsewhere. */
   stop(): Promise<void>;
@@ -104,10 +106,12 @@ export async function startWorkerProcess(
       r();
     }),
   );
+  let metricsPort: number | undefined;
   await new Promise<void>((resolveReady, reject) => {
     const timer = setTimeout(() => reject(new AppError('INTERNAL', `${kind} worker did not start within ${readyTimeoutMs} ms`)), readyTimeoutMs);
-    child.on('message', (m: { ready?: boolean }) => {
+    child.on('message', (m: { ready?: boolean; metricsPort?: number }) => {
       if (m?.ready) {
+        metricsPort = m.metricsPort;
         clearTimeout(timer);
         resolveReady();
       }
@@ -127,6 +131,7 @@ export async function startWorkerProcess(
   return {
     kind,
     pid: child.pid,
+    metricsPort,
     alive: () => !exited,
     stop: () => signalAndWait('SIGTERM', 30_000),
     kill: () => signalAndWait('SIGKILL', 5_000),

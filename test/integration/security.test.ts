@@ -231,7 +231,7 @@ describe('security on the real stack', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'srag-exposed-'));
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('SRAG_') && !k.startsWith('TEMPORAL_')) env[k] = v;
-    Object.assign(env, { SRAG_HOST: '0.0.0.0', SRAG_DATA_DIR: dataDir, SRAG_TEMPORAL_PORT: String(temporalPort), SRAG_PORT: String(await freePort()) });
+    Object.assign(env, { SRAG_HOST: '0.0.0.0', SRAG_DATA_DIR: dataDir, SRAG_TEMPORAL_PORT: String(temporalPort), SRAG_PORT: String(await freePort()), SRAG_METRICS_PORT: '0' });
     const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/cli/main.ts'), 'up'], { env, cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));

@@ -106,6 +106,7 @@ describe('srag up lifecycle', () => {
         SRAG_TEMPORAL_PORT: String(temporalPort),
         SRAG_TEMPORAL_UI_PORT: String(uiPort),
         SRAG_PORT: String(apiPort),
+        SRAG_METRICS_PORT: '0',
         SRAG_HOST: '127.0.0.1',
         SRAG_LOG_LEVEL: 'info',
         SRAG_TASK_QUEUE: `up-ingest-${temporalPort}`,

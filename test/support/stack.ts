@@ -1,7 +1,6 @@
 // Test harness: a real Temporal dev server, real worker processes and the real model, in a
 // throw-away data directory. Shared by the integration tests and the benchmarks.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -17,19 +16,11 @@ import { resolveTemporalCli } from '../../src/temporal/cli-path.js';
 import { connectClient } from '../../src/temporal/connection.js';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import { startWorkerProcess, type WorkerProcess } from '../../src/temporal/worker-process.js';
+import { freeLoopbackPort } from '../../src/temporal/sdk-telemetry.js';
 
 export const EVAL_DIR = resolve(process.env.SRAG_EVAL_DIR ?? join(PROJECT_ROOT, '..', 'shared', 'eval'));
 
-export async function freePort(): Promise<number> {
-  return new Promise((r, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => r(port));
-    });
-  });
-}
+export const freePort = freeLoopbackPort;
 
 export interface Stack {
   config: Config;
@@ -63,6 +54,8 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
     SRAG_EMBED_TASK_QUEUE: `it-embed-${port}`,
     SRAG_LOG_LEVEL: process.env.SRAG_TEST_LOG_LEVEL ?? 'warn',
     SRAG_PORT: '0',
+    // Every worker of every stack on its own free port.
+    SRAG_METRICS_PORT: '0',
     // Own collection names: with QDRANT_URL every stack of the run shares one server.
     SRAG_COLLECTION_PREFIX: `it${port}`,
     ...overrides,
