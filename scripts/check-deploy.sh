@@ -231,7 +231,8 @@ grafana_check() {
   node scripts/deploy-check/grafana.mjs deploy/grafana "$WORK/dashboard-queries.yml" || ok=1
   if [ -s "$WORK/dashboard-queries.yml" ]; then
     promtool check rules "$WORK/dashboard-queries.yml" > "$WORK/dashboard-queries.out" 2>&1 \
-      || { echo "  dashboard PromQL (group = dashboard file):" >&2; grep -v '^Checking\|^SUCCESS' "$WORK/dashboard-queries.out" >&2; ok=1; }
+      || { grep -v '^Checking\|^SUCCESS\|FAILED:\|^$' "$WORK/dashboard-queries.out" \
+             | sed -e "s|^$WORK/dashboard-queries.yml: [0-9]*:[0-9]*: group \"\([^\"]*\)\", rule [0-9]*, \"panel_\([^\"]*\)\": |  \1: PromQL of panel_\2 (panel id_refId): |" >&2; ok=1; }
   fi
   return $ok
 }

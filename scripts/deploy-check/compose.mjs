@@ -72,7 +72,8 @@ function schemaProblems(doc) {
   if (validate(doc)) return [];
   return validate.errors.map((e) => {
     const at = e.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(top level)';
-    const extra = e.keyword === 'additionalProperties' ? ` '${e.params.additionalProperty}'` : '';
+    const key = e.params.additionalProperty ?? e.params.unevaluatedProperty;
+    const extra = key === undefined ? '' : ` '${key}'`;
     return `${at} ${e.message}${extra}`;
   });
 }
@@ -154,7 +155,10 @@ for (const [i, file] of positionals.entries()) {
   const doc = interpolateTree(raw, env, '', problems);
   for (const msg of problems) report.problem(shown(file), msg);
   for (const msg of schemaProblems(doc)) report.problem(shown(file), `schema (interpolated with ${shown(values['env-file'])}): ${msg}`);
-  checkSemantics(shown(file), doc, i === 0 ? undefined : base);
-  if (i === 0) base = doc;
+  // An override is checked against the main file; without a readable main file only its schema is.
+  if (i === 0) {
+    base = doc;
+    checkSemantics(shown(file), doc, undefined);
+  } else if (base) checkSemantics(shown(file), doc, base);
 }
 report.finish();
