@@ -2,7 +2,8 @@
 # Static validation of deploy/ and the Dockerfile; exits non-zero naming each broken file.
 #   compose      deploy/compose/*.yaml against the compose-spec JSON schema (raw and interpolated with
 #                .env.example) plus references, healthchecks, profiles, bind sources, pinned images and
-#                loopback-only ports (scripts/deploy-check/compose.mjs)
+#                loopback-only ports (scripts/deploy-check/compose.mjs); then loaded by compose-go, as
+#                Docker Compose loads them, with each profile (scripts/deploy-check/compose-load)
 #   kubernetes   kustomize build of base/ and every overlay, kubeconform -strict against the Kubernetes
 #                JSON schemas (offline, from the kubernetes-validate wheel), then selectors, probes,
 #                references, resources and security context (scripts/deploy-check/kube.mjs)
@@ -19,7 +20,8 @@ BIN=$TOOLS/bin
 
 KUSTOMIZE_VERSION=v5.8.1            # sigs.k8s.io/kustomize/kustomize/v5 (needs Go >= 1.24)
 KUBECONFORM_VERSION=v0.7.0          # github.com/yannh/kubeconform
-COMPOSE_GO_VERSION=v2.16.2          # github.com/compose-spec/compose-go/v2: schema/compose-spec.json
+COMPOSE_LOAD=scripts/deploy-check/compose-load  # compose-go, the loader of Docker Compose: pinned in its go.mod
+COMPOSE_GO_VERSION=$(sed -n 's|^require github.com/compose-spec/compose-go/v2 ||p' "$COMPOSE_LOAD/go.mod")
 KUBERNETES_VALIDATE_VERSION=1.35.0  # PyPI kubernetes-validate: Kubernetes JSON schemas 1.25 to 1.35
 KUBERNETES_VERSIONS=(1.30.0 1.35.0) # oldest and newest Kubernetes the manifests are checked against
 AJV_VERSION=8.20.0                  # npm
@@ -86,6 +88,16 @@ node_libs() {
   stamp node-libs "$want"
 }
 
+compose_load_bin() {
+  local want
+  want=$(cat "$COMPOSE_LOAD/go.mod" "$COMPOSE_LOAD/go.sum" "$COMPOSE_LOAD/main.go" | sha256sum | cut -c1-16)
+  if installed compose-load "$want" && [ -x "$BIN/compose-load" ]; then return; fi
+  log "building compose-load (compose-go $COMPOSE_GO_VERSION)"
+  go_env
+  (cd "$COMPOSE_LOAD" && go build -mod=readonly -o "$BIN/compose-load" .) || die "go build of $COMPOSE_LOAD failed"
+  stamp compose-load "$want"
+}
+
 compose_schema() {
   COMPOSE_SCHEMA=$TOOLS/compose-spec-$COMPOSE_GO_VERSION.json
   if [ -f "$COMPOSE_SCHEMA" ]; then return; fi
@@ -146,6 +158,7 @@ promtool_bin() {
 log "tools under .cache/tools"
 go_tool kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION"
 go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION"
+compose_load_bin
 compose_schema
 node_libs
 kube_schemas
@@ -168,8 +181,19 @@ check() {
   fi
 }
 
-check "compose (deploy/compose)" node scripts/deploy-check/compose.mjs --schema "$COMPOSE_SCHEMA" \
-  --env-file deploy/compose/.env.example deploy/compose/compose.yaml deploy/compose/compose.ops-ports.yaml
+compose_check() {
+  local ok=0 profile
+  node scripts/deploy-check/compose.mjs --schema "$COMPOSE_SCHEMA" --env-file deploy/compose/.env.example \
+    deploy/compose/compose.yaml deploy/compose/compose.ops-ports.yaml || ok=1
+  # As Docker Compose loads them: each profile, with and without the override.
+  for profile in "" cpu gpu llm; do
+    compose-load -env-file deploy/compose/.env.example ${profile:+-profile "$profile"} deploy/compose/compose.yaml || ok=1
+    compose-load -env-file deploy/compose/.env.example ${profile:+-profile "$profile"} \
+      deploy/compose/compose.yaml deploy/compose/compose.ops-ports.yaml || ok=1
+  done
+  return $ok
+}
+check "compose (deploy/compose)" compose_check
 
 # Every kustomization (base and each overlay) is built, checked by kube.mjs, and then all of them by
 # kubeconform once per Kubernetes version (one process: the schemas compile once).
