@@ -25,45 +25,23 @@ export interface DoctorDeps {
   openIndex: OpenReadIndex;
 }
 
-export const DEFAULT_METRICS_PORT = 9464;
 const AFTER_CONFIG = ['ports', 'disk', 'data-dir', 'model', 'temporal', 'index', 'backup-dir', 'snapshots', 'schedules'];
 
-/**
- * Where the workers serve metrics: from Config (SRAG_METRICS_HOST, SRAG_METRICS_PORT) when it carries
- * them, else read here with the same defaults. `srag up` gives the ingest worker that port and the
- * embed worker the next one.
- */
-export function metricsOf(config: Config, env: Record<string, string | undefined>): { host: string; port: number } | { error: string } {
-  const fromConfig = (config as Config & { metrics?: { host?: unknown; port?: unknown } }).metrics;
-  const host = typeof fromConfig?.host === 'string' ? fromConfig.host : env.SRAG_METRICS_HOST?.trim() || '127.0.0.1';
-  if (typeof fromConfig?.port === 'number') return { host, port: fromConfig.port };
-  const raw = env.SRAG_METRICS_PORT?.trim();
-  if (!raw) return { host, port: DEFAULT_METRICS_PORT };
-  const port = Number(raw);
-  return Number.isInteger(port) && port >= 0 && port < 65535 ? { host, port } : { error: `SRAG_METRICS_PORT=${raw} is not a port number` };
-}
-
 /** The ports `srag up` will listen on. The dev server's only without TEMPORAL_ADDRESS; the workers run locally either way. */
-export function portSpecs(config: Config, metrics: { host: string; port: number }): PortSpec[] {
+export function portSpecs(config: Config): PortSpec[] {
+  const { metrics } = config;
   const specs: PortSpec[] = [{ name: 'port:api', role: 'api', host: config.http.host, port: config.http.port, envVar: 'SRAG_PORT' }];
   if (!config.temporal.address) {
     specs.push({ name: 'port:temporal', role: 'temporal', host: '127.0.0.1', port: config.temporal.port, envVar: 'SRAG_TEMPORAL_PORT' });
     specs.push({ name: 'port:temporal-ui', role: 'temporal-ui', host: '127.0.0.1', port: config.temporal.uiPort, envVar: 'SRAG_TEMPORAL_UI_PORT' });
   }
-  // Port 0: each worker takes any free port, nothing to check.
+  // The ingest worker on SRAG_METRICS_PORT, the embed worker on the next one (as `srag up` does);
+  // port 0: each takes any free port, nothing to check.
   if (metrics.port !== 0) {
     specs.push({ name: 'port:metrics-ingest', role: 'metrics', host: metrics.host, port: metrics.port, envVar: 'SRAG_METRICS_PORT' });
     specs.push({ name: 'port:metrics-embed', role: 'metrics', host: metrics.host, port: metrics.port + 1, envVar: 'SRAG_METRICS_PORT' });
   }
   return specs;
-}
-
-async function checkAllPorts(config: Config, deps: DoctorDeps): Promise<CheckResult[]> {
-  const metrics = metricsOf(config, deps.env);
-  if ('error' in metrics) {
-    return [...(await checkPorts(portSpecs(config, { host: '', port: 0 }), deps.ports(config))), fail('port:metrics', metrics.error, 'set SRAG_METRICS_PORT to a port number (default 9464)')];
-  }
-  return checkPorts(portSpecs(config, metrics), deps.ports(config));
 }
 
 function diskChecks(config: Config, statfs: Statfs | undefined): Promise<CheckResult>[] {
@@ -98,7 +76,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
   }));
   try {
     const [ports, disks, dataDir, model, t] = await Promise.all([
-      checkAllPorts(config, deps),
+      checkPorts(portSpecs(config), deps.ports(config)),
       Promise.all(diskChecks(config, deps.statfs)),
       checkWritableDir(config.dataDir, { name: 'data-dir', what: 'data dir', envVar: 'SRAG_DATA_DIR', creator: '`srag up`', private: true }),
       checkModel(config.embedding, deps.openEmbedder),
