@@ -52,7 +52,14 @@ export async function runUp(
   const embedder = await createEmbedder(config.embedding, logger);
   const configured = configuredPipeline(config, embedder);
   const pipeline = configured.ref;
-  await prepareServingCollection(config, pipeline.collection, pipeline.dimension, logger, configured);
+  try {
+    await prepareServingCollection(config, pipeline.collection, pipeline.dimension, logger, configured);
+  } catch (err) {
+    // `srag serve` restarted while an ingest worker holds the embedded index for writing: fine once
+    // the alias exists (the API only reads); on a fresh data dir the API must start first.
+    if (!opts.apiOnly || !(await servedAliasExists(config, logger))) throw err;
+    logger.info('serve: the embedded index is held by its writer (an ingest worker); serving what the alias points at', { alias: config.collectionPrefix });
+  }
 
   const workerEnv: Record<string, string | undefined> = { ...env, TEMPORAL_ADDRESS: address };
   // The local dev server speaks plain gRPC on loopback; TLS settings are for an external cluster.
@@ -138,6 +145,15 @@ export async function runUp(
   await step('embedder', () => embedder.close());
   await step('temporal dev server', async () => dev?.stop());
   out('stopped');
+}
+
+async function servedAliasExists(config: Config, logger: Logger): Promise<boolean> {
+  const reader = await openIndex(config, { readOnly: true, logger });
+  try {
+    return (await reader.getAlias(config.collectionPrefix)) !== undefined;
+  } finally {
+    await reader.close();
+  }
 }
 
 /** One shutdown step: a failure is logged and the rest still run, so nothing is left behind. */
