@@ -46,6 +46,11 @@ Every command takes --json for machine-readable output.
 Environment: see README (SRAG_DATA_DIR, SRAG_PORT, TEMPORAL_ADDRESS, ...).`;
 
 const out = (s: string) => process.stdout.write(s + '\n');
+// `srag … | head` closes the pipe early: that is the reader being done, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
