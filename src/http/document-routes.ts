@@ -37,6 +37,22 @@ export function mayDelete(principal: Principal, doc: Pick<DocumentSummary, 'acl'
   return doc.owner === principal.user && holdsAll(principal, doc.acl);
 }
 
+function servedOf(deps: Pick<DocumentRoutesDeps, 'collection' | 'version'>) {
+  return async () => ({ collection: await deps.collection(), version: await deps.version?.() });
+}
+
+/** The document as this caller may see it in the served collection; NOT_FOUND otherwise. */
+export function findReadableDocument(deps: Pick<DocumentRoutesDeps, 'store' | 'collection' | 'version'>): (res: Response, id: string) => Promise<DocumentSummary> {
+  const served = servedOf(deps);
+  return async (res, id) => {
+    if (!DOC_ID.test(id)) throw new AppError('NOT_FOUND', `no document ${id}`);
+    // A document the caller may not read is "not found", exactly like one that does not exist.
+    const [doc] = await listDocuments(deps.store, await served(), principalOf(res), id);
+    if (!doc) throw new AppError('NOT_FOUND', `no document ${id}`);
+    return doc;
+  };
+}
+
 /** GET /documents, GET /documents/:id, DELETE /documents/:id (a workflow that removes and verifies). */
 export function createDocumentRouter(deps: DocumentRoutesDeps): Router {
   const router = Router();
@@ -45,14 +61,8 @@ export function createDocumentRouter(deps: DocumentRoutesDeps): Router {
     const out = { ...doc, source: deps.sourceView ? deps.sourceView(doc.source, principal) : doc.source };
     return out;
   };
-  const served = async () => ({ collection: await deps.collection(), version: await deps.version?.() });
-  const find = async (res: Response, id: string) => {
-    if (!DOC_ID.test(id)) throw new AppError('NOT_FOUND', `no document ${id}`);
-    // A document the caller may not read is "not found", exactly like one that does not exist.
-    const [doc] = await listDocuments(deps.store, await served(), principalOf(res), id);
-    if (!doc) throw new AppError('NOT_FOUND', `no document ${id}`);
-    return doc;
-  };
+  const served = servedOf(deps);
+  const find = findReadableDocument(deps);
 
   router.get('/documents', requireScope('query'), async (_req, res) => {
     const documents = await listDocuments(deps.store, await served(), principalOf(res));

@@ -20,6 +20,11 @@ const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema: 
 const schemaOf = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' });
 const errors = { '4XX': { description: 'client error', ...json(ErrorBody) }, '5XX': { description: 'server error', ...json(ErrorBody) } };
 
+/** A GET of one readable document (404 for one the caller may not read, as for a missing one). */
+const documentGet = (summary: string, description: string) => ({
+  get: { summary, parameters: [{ name: 'documentId', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description }, ...errors } },
+});
+
 /** OpenAPI 3.1 document generated from the same zod schemas that validate requests. */
 export function buildOpenApi(): Record<string, unknown> {
   return {
@@ -111,6 +116,15 @@ export function buildOpenApi(): Record<string, unknown> {
           responses: { '200': { description: 'removed and verified' }, ...errors },
         },
       },
+      '/v1/documents/{documentId}/content': documentGet(
+        'The parsed text of a readable document and its page spans: citation `start`/`end` are offsets into `text`',
+        '{documentId, title, type, text, pages:[{page,start,end}]}',
+      ),
+      '/v1/documents/{documentId}/source': documentGet(
+        'The original bytes of a readable document (inline, with its content type); corpus records and PII-redacted documents are refused',
+        'the source file',
+      ),
+      '/v1/me': { get: { summary: 'The caller: user, groups and scopes', responses: { '200': { description: '{user, groups, scopes, unrestricted}' }, ...errors } } },
       '/v1/jobs/{jobId}/errors': {
         get: {
           summary: "Every error of a job, a page at a time (the report keeps only the first ones)",

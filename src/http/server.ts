@@ -14,6 +14,7 @@ import { rolloutStatus } from '../services/lifecycle.js';
 import { newestBackup } from '../services/snapshots.js';
 import { readDrills } from '../services/drill.js';
 import { createConfiguredAnswerer } from '../generate/factory.js';
+import { createPdfExtractor, parseSource, type PdfExtractor } from '../parse/index.js';
 import { createLexicalIndex } from '../index/lexical.js';
 import { createLexicalSource } from '../query/lexical-source.js';
 import { createSearchService } from '../query/search.js';
@@ -151,6 +152,10 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
       throw err;
     }
   });
+  // The answer page's "show me the source": parsed again, in a parser process started on first use.
+  let pdfExtractor: PdfExtractor | undefined;
+  const parse = (bytes: Uint8Array, filename: string) =>
+    parseSource(bytes, { filename, limits: config.limits, pdfExtractor: (pdfExtractor ??= createPdfExtractor({ maxBytes: config.limits.parseMaxBytes })) });
   // BM25 over whichever collection the alias serves, rebuilt from the index when its point count changes.
   const lexical = createLexicalSource((collection) => createLexicalIndex(parts.index, collection), { logger });
   const app = createApp({
@@ -200,6 +205,7 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
     cwd: process.cwd(),
     allowedHosts: config.http.allowedHosts,
     piiDefault: config.pii.policy,
+    parse,
     rebuild: createRebuildService({
       client: parts.client,
       store: parts.store,
@@ -220,6 +226,7 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
     server.closeAllConnections();
     await audit.close();
     await resolver.close();
+    await pdfExtractor?.close();
   };
   return { server, url: `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`, close };
 }

@@ -44,7 +44,7 @@ interface Unit {
 }
 
 /** A BEIR record becomes a document whose text is its title, a blank line, then its text. */
-function recordDocument(title: string, text: string): ParsedDocument {
+export function recordDocument(title: string, text: string): ParsedDocument {
   const full = title ? `${title}\n\n${text}` : text;
   return {
     type: 'jsonl',

@@ -16,6 +16,8 @@ export interface DocumentSummary {
   owner?: string;
   /** `indexing` until the document's last chunk is in the collection. */
   state: 'indexing' | 'indexed';
+  /** When its current content was last ingested (ISO 8601). */
+  ingestedAt?: string;
 }
 
 /** The viewer may read it: a public document, a group in common, or an unrestricted viewer. */
@@ -43,6 +45,7 @@ function summaryOf(record: CatalogRecord, served: ServedRef): DocumentSummary | 
     acl: record.acl,
     owner: record.owner,
     state: entry.state,
+    ingestedAt: record.updatedAt,
   };
   if (record.pages !== undefined) out.pages = record.pages;
   if (record.externalId !== undefined) out.externalId = record.externalId;

@@ -19,6 +19,7 @@ import { silentLogger, type Logger } from '../../src/obs/logger.js';
 import { createMetrics, type Metrics } from '../../src/obs/metrics.js';
 import type { SearchMode, SearchService, Viewer } from '../../src/query/search.js';
 import { createFsBlobStore } from '../../src/store/fs.js';
+import type { BlobStore } from '../../src/store/port.js';
 import type { JobService } from '../../src/temporal/jobs.js';
 
 // Fakes for createApp: the HTTP layer over fixed retrieval results, with the real extractive answerer.
@@ -103,6 +104,8 @@ export interface TestApp {
   audits: AuditRecord[];
   metrics: Metrics;
   search: ReturnType<typeof fakeSearch>;
+  /** The app's source store (its catalog decides what /v1/documents lists). */
+  store: BlobStore;
   close(): Promise<void>;
 }
 
@@ -118,6 +121,8 @@ export interface TestAppOptions {
   rateLimits?: { queryPerMin: number; ingestPerMin: number; ipPerMin: number; authFailuresPerMin: number };
   /** Default: silent. */
   logger?: Logger;
+  /** The parser behind /v1/documents/:id/content; absent: those routes are not mounted. */
+  parse?: AppDeps['parse'];
 }
 
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -149,6 +154,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     limits: { maxFileBytes: 1 << 20, maxJsonBytes: opts.maxJsonBytes ?? 20 * 1024 * 1024, maxFiles: 10, maxUploadBytes: 8 << 20 },
     pathRoots: [],
     cwd: dir,
+    parse: opts.parse,
   };
   const server = createApp(deps).listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
@@ -161,6 +167,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     audits,
     metrics,
     search,
+    store,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
