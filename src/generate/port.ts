@@ -23,6 +23,8 @@ export interface GeneratedAnswer {
   fallbackReason?: FallbackReason;
   /** Verification problems (numbers and ids only; safe to log). */
   problems?: string[];
+  /** How well the retrieved chunks match the question (extractive answers; diagnostics, never shown to users). */
+  relevance?: { unionCoverage: number; coverage: number; dense?: number; namesFound?: number };
 }
 
 export type GenerateEvent = { type: 'token'; text: string } | { type: 'done'; answer: GeneratedAnswer };

@@ -77,7 +77,8 @@ describe('extractive generator', () => {
     ['coverage below the threshold', 'vacation quarterly dividend shareholders board', { minCoverage: 0.5 }],
   ])('says it could not find the answer: %s', async (name, question, options) => {
     const result = await createExtractiveGenerator(options).generate({ question, chunks: name === 'no chunks' ? [] : chunks });
-    expect(result).toEqual({ answer: NOT_FOUND_ANSWER, citations: [], mode: 'extractive', verified: true });
+    // Diagnostics (relevance) may ride along; what users see is the plain "not found" answer.
+    expect(result).toMatchObject({ answer: NOT_FOUND_ANSWER, citations: [], mode: 'extractive', verified: true });
   });
 
   it('respects maxSentences', async () => {

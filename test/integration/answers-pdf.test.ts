@@ -1,0 +1,46 @@
+// Answers a new user gets on real PDFs (the real stack: Temporal dev server, workers, the ONNX model,
+// hybrid retrieval, the extractive answerer): the answer leads with the passage that answers, and an
+// off-topic question gets the plain "not found" answer instead of loosely related rows.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NOT_FOUND_ANSWER } from '../../src/generate/extractive.js';
+import type { Citation } from '../../src/domain/types.js';
+import { postJson, startStackApi, waitForJob } from '../support/http.js';
+import { EVAL_DIR, startStack, type Stack } from '../support/stack.js';
+
+const PDFS = join(EVAL_DIR, 'pdfs', 'pdfplumber-realworld');
+
+describe('answers on real PDFs', () => {
+  let stack: Stack;
+  let api: { url: string; close: () => Promise<void> };
+  const ask = async (question: string) => (await postJson<{ answer: string; citations: Citation[] }>(`${api.url}/v1/query`, { question })).body;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    await stack.startWorkers();
+    api = await startStackApi(stack);
+    // The board meeting minutes among unrelated documents (layoff tables, a federal register notice, minutes in French).
+    const names = ['cupertino_usd_4-6-16.pdf', 'WARN-Report-for-7-1-2015-to-03-25-2016.pdf', 'federal-register-2020-17221.pdf', '2023-06-20-PV.pdf', 'issue-33-lorem-ipsum.pdf'];
+    const res = await postJson<{ jobId: string }>(`${api.url}/v1/ingest`, { sources: names.map((n) => ({ path: join(PDFS, n) })) });
+    const report = await waitForJob(api.url, res.body.jobId);
+    expect(report.documents.failed).toBe(0);
+  }, 900_000);
+
+  afterAll(async () => {
+    await api?.close();
+    await stack?.stop();
+  });
+
+  it('leads with the speaking time when asked how long each speaker may address the board', async () => {
+    const { answer, citations } = await ask('How long may each speaker address the board?');
+    expect(answer).not.toBe(NOT_FOUND_ANSWER);
+    expect(citations[0].title.length).toBeGreaterThan(0);
+    expect(citations[0].quote.replace(/\s+/g, ' ')).toMatch(/three \(3\) minutes/i);
+  });
+
+  it('says plainly that it could not find an off-topic answer', async () => {
+    const { answer, citations } = await ask('What is the capital of Mongolia?');
+    expect(answer).toBe(NOT_FOUND_ANSWER);
+    expect(citations).toEqual([]);
+  });
+});
