@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `srag` command. An entrypoint: the only place in the CLI that reads the environment.
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { loadConfig } from '../config.js';
 import { AppError } from '../errors.js';
 import { createLogger } from '../obs/logger.js';
@@ -46,6 +47,10 @@ Every command takes --json for machine-readable output.
 Environment: see README (SRAG_DATA_DIR, SRAG_PORT, TEMPORAL_ADDRESS, ...).`;
 
 const out = (s: string) => process.stdout.write(s + '\n');
+// `npm run srag -- ingest ./docs` runs in the package root; npm keeps where the user typed it in
+// INIT_CWD. Paths on the command line are the user's, so they resolve from there.
+const userCwd = process.env.INIT_CWD ?? process.cwd();
+const userPath = (p: string) => resolve(userCwd, p);
 // `srag … | head` closes the pipe early: that is the reader being done, not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(0);
@@ -95,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
       if (pii !== undefined && !['off', 'flag', 'redact'].includes(pii)) throw new AppError('INVALID_INPUT', '--pii must be off, flag or redact');
       return runIngest(
         api,
-        { paths: args.positionals, acl, replaceAcl: args.flags.has('replace-acl'), pii: pii as 'off' | 'flag' | 'redact' | undefined, wait: !args.flags.has('no-wait'), json },
+        { paths: args.positionals.map(userPath), acl, replaceAcl: args.flags.has('replace-acl'), pii: pii as 'off' | 'flag' | 'redact' | undefined, wait: !args.flags.has('no-wait'), json },
         { out, err: process.stderr },
       );
     }
@@ -124,7 +129,7 @@ async function main(argv: string[]): Promise<number> {
       if (!(EVAL_MODES as readonly string[]).includes(mode)) throw new AppError('INVALID_INPUT', `--mode must be one of ${EVAL_MODES.join(', ')}`);
       const backend = stringFlag(args, 'backend') ?? 'embedded';
       if (backend !== 'embedded' && backend !== 'qdrant') throw new AppError('INVALID_INPUT', '--backend must be embedded or qdrant');
-      return runEval(config, logger, { dir, split: stringFlag(args, 'split') ?? 'test', mode: mode as EvalMode, backend, json, limit: intFlag(args, 'limit', 0, 0, 1_000_000) }, out);
+      return runEval(config, logger, { dir: userPath(dir), split: stringFlag(args, 'split') ?? 'test', mode: mode as EvalMode, backend, json, limit: intFlag(args, 'limit', 0, 0, 1_000_000) }, out);
     }
     case 'index': {
       const sub = args.positionals[0];
@@ -163,9 +168,10 @@ async function main(argv: string[]): Promise<number> {
       const graceSeconds = durationSeconds(stringFlag(args, 'grace') ?? '0s', '--grace duration');
       const tolerance = Number(stringFlag(args, 'tolerance') ?? '0.02');
       if (!(tolerance >= 0 && tolerance <= 1)) throw new AppError('INVALID_INPUT', '--tolerance must be between 0 and 1');
-      const evalDir = stringFlag(args, 'eval');
+      const evalFlag = stringFlag(args, 'eval');
+      const evalDir = evalFlag && userPath(evalFlag);
       if (sub === 'start' && !evalDir) throw new AppError('INVALID_INPUT', 'srag rollout start needs --eval <BEIR dir | golden.jsonl> (questions judged against documents in the knowledge base)');
-      const file = sub === 'start' ? pipelineFile(args.positionals[1]) : {};
+      const file = sub === 'start' ? pipelineFile(args.positionals[1] && userPath(args.positionals[1])) : {};
       return runRollout(
         config,
         process.env,
@@ -174,7 +180,7 @@ async function main(argv: string[]): Promise<number> {
         sub === 'start'
           ? {
               // A pipeline file gives the defaults ({"modelDir","chunkTokens","chunkOverlap"}); flags win.
-              modelDir: stringFlag(args, 'model') ?? file.modelDir,
+              modelDir: (stringFlag(args, 'model') && userPath(stringFlag(args, 'model')!)) ?? file.modelDir,
               chunkTokens: args.flags.has('chunk-tokens') ? intFlag(args, 'chunk-tokens', 256, 16, 8192) : file.chunkTokens,
               chunkOverlap: args.flags.has('chunk-overlap') ? intFlag(args, 'chunk-overlap', 32, 0, 4096) : file.chunkOverlap,
               evalDir: evalDir!,
