@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, PROJECT_ROOT } from '../../src/config.js';
+import { startFakeOpenAi } from '../fixtures/generate/fake-openai.js';
 import { startStackApi, waitForJob } from '../support/http.js';
 import { EVAL_DIR, startStack, type Stack } from '../support/stack.js';
 
@@ -187,6 +188,44 @@ describe.skipIf(missing !== '')(`answer page in a browser${missing ? ` (SKIPPED:
       await phone.screenshot({ path: join(OUT, 'phone.png') });
     } finally {
       await phone.close();
+    }
+  });
+
+  it('shows a model\'s tokens as they stream, and swaps them for the verified answer when the draft fails its check', async () => {
+    const llm = await startFakeOpenAi();
+    const withModel = await startStackApi(stack, loadConfig({ ...stack.env, LLM_URL: llm.url, LLM_MODEL: 'fake' }));
+    const tab = await context.newPage();
+    try {
+      // A draft that cites a source that does not exist: the server replaces it with the extractive answer.
+      llm.reply({ deltas: ['Each speaker ', 'may talk for ', 'ten minutes [7].'] });
+      await tab.goto(withModel.url);
+      await tab.fill('#token', T.ann);
+      await tab.press('#token', 'Enter');
+      await tab.locator('#docs-status', { hasText: LISTED }).waitFor({ timeout: 120_000 });
+      // Every text the answer ever showed, however fast the events came.
+      await tab.evaluate(`(() => {
+        window.shown = [];
+        new MutationObserver((records) => {
+          for (const r of records) for (const n of r.addedNodes) window.shown.push(n.textContent);
+        }).observe(document.getElementById('answer'), { childList: true, subtree: true, characterData: true });
+      })()`);
+      await tab.fill('#question', 'How long may each speaker address the board?');
+      await tab.press('#question', 'Enter');
+      await tab.locator('#answer-region[data-state="done"]').waitFor({ timeout: 120_000 });
+      const shown = (await tab.evaluate('window.shown')) as string[];
+      expect(shown.some((t) => t.includes('ten minutes'))).toBe(true);
+      const final = (await tab.locator('#answer').textContent()) ?? '';
+      expect(final).not.toContain('ten minutes');
+      expect(final).toMatch(/\[1\]/);
+      expect(llm.requests.length).toBeGreaterThan(0);
+      await tab.click('#answer button.cite[data-n="1"]');
+      await tab.locator('#viewer-body[data-state="ready"]').waitFor({ timeout: 120_000 });
+      const marks = await tab.locator('#viewer-body .textLayer mark.highlight').allTextContents();
+      expect(squash(marks.join(''))).toBe(squash((await tab.locator('#viewer-quote').textContent()) ?? ''));
+    } finally {
+      await tab.close();
+      await withModel.close();
+      await llm.close();
     }
   });
 
