@@ -58,8 +58,10 @@ export function forgetDocuments() {
 }
 
 /** Marks characters [from, to) of a text layer span, keeping its text (pdf.js measured it whole). */
-function markInSpan(/** @type {HTMLElement} */ span, /** @type {number} */ from, /** @type {number} */ to) {
+function markInSpan(/** @type {HTMLElement} */ span, /** @type {number} */ item, /** @type {number} */ from, /** @type {number} */ to) {
   const text = span.textContent ?? '';
+  // Which text item it is: lets a check compare the marks with the offsets, not with the words.
+  span.dataset.item = String(item);
   const mark = document.createElement('mark');
   mark.className = 'highlight';
   mark.textContent = text.slice(from, to);
@@ -151,7 +153,7 @@ async function showPdfPage(
   const marks = [];
   for (const r of itemRanges(tracked, at.start, at.end)) {
     const div = textLayer.textDivs[r.item];
-    if (div) marks.push(markInSpan(div, r.from, r.to));
+    if (div) marks.push(markInSpan(div, r.item, r.from, r.to));
   }
   if (at.end > tracked.text.length) status(`The quote continues on page ${at.page + 1}.`);
   marks[0]?.scrollIntoView({ block: 'center' });

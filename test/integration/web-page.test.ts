@@ -8,7 +8,9 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, PROJECT_ROOT } from '../../src/config.js';
 import { startFakeOpenAi } from '../fixtures/generate/fake-openai.js';
+import { itemRanges, trackedPageText } from '../../src/web/page-text.js';
 import { startStackApi, waitForJob } from '../support/http.js';
+import { pdfPageItems } from '../support/pdf-items.js';
 import { EVAL_DIR, startStack, type Stack } from '../support/stack.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -42,6 +44,17 @@ describe.skipIf(missing !== '')(`answer page in a browser${missing ? ` (SKIPPED:
     await page.locator('#docs-status', { hasText: LISTED }).waitFor();
   };
   const titles = () => page.locator('#docs tbody tr td:first-child').allTextContents();
+  /** A new tab on `url`, signed in with `token`, its document list loaded. */
+  const signedInTab = async (url: string, token: string, viewport?: { width: number; height: number }) => {
+    const tab = await context.newPage();
+    tab.setDefaultTimeout(120_000);
+    if (viewport) await tab.setViewportSize(viewport);
+    await tab.goto(url);
+    await tab.fill('#token', token);
+    await tab.press('#token', 'Enter');
+    await tab.locator('#docs-status', { hasText: LISTED }).waitFor();
+    return tab;
+  };
 
   beforeAll(async () => {
     stack = await startStack({ SRAG_API_TOKENS: TOKENS });
@@ -120,6 +133,39 @@ describe.skipIf(missing !== '')(`answer page in a browser${missing ? ` (SKIPPED:
     expect(problems).toEqual([]);
   });
 
+  it('marks the occurrence the offsets name when the words occur twice on the page (no text search)', async () => {
+    const content = (await (await fetch(`${api.url}/v1/documents/${pdfId}/content`, { headers: auth(T.ann) })).json()) as {
+      text: string;
+      pages: Array<{ page: number; start: number; end: number }>;
+    };
+    const phrase = 'address the Board during Public Comments';
+    const first = content.text.indexOf(phrase);
+    const second = content.text.indexOf(phrase, first + 1);
+    const page1 = content.pages[0];
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(second).toBeGreaterThan(first);
+    expect(second + phrase.length).toBeLessThanOrEqual(page1.end);
+    // What the offsets name, worked out here from pdf.js's items of that page.
+    const items = (await pdfPageItems(new Uint8Array(readFileSync(PDF)), [1])).get(1) ?? [];
+    const tracked = trackedPageText(items);
+    const expected = (at: number) => itemRanges(tracked, at - page1.start, at + phrase.length - page1.start).map((r) => ({ item: r.item, text: items[r.item].str.slice(r.from, r.to) }));
+    expect(expected(second)).not.toEqual(expected(first));
+
+    const tab = await signedInTab(api.url, T.ann);
+    try {
+      // The page's own viewer, opened on a citation of the second occurrence.
+      await tab.evaluate(`(async () => {
+        document.getElementById('viewer').hidden = false;
+        const { showCitation } = await import('/assets/app/viewer.js');
+        await showCitation(document.getElementById('viewer-body'), { documentId: '${pdfId}', page: 1, start: ${second}, end: ${second + phrase.length} }, () => {});
+      })()`);
+      const marked = await tab.evaluate(`[...document.querySelectorAll('#viewer-body mark.highlight')].map((m) => ({ item: Number(m.parentElement.dataset.item), text: m.textContent }))`);
+      expect(marked).toEqual(expected(second));
+    } finally {
+      await tab.close();
+    }
+  });
+
   it('a caller outside the group sees neither the document in the list nor its content or bytes', async () => {
     for (const route of ['content', 'source']) {
       expect((await fetch(`${api.url}/v1/documents/${pdfId}/${route}`, { headers: auth(T.ben) })).status, route).toBe(404);
@@ -171,13 +217,8 @@ describe.skipIf(missing !== '')(`answer page in a browser${missing ? ` (SKIPPED:
   });
 
   it('works on a phone-sized screen: no sideways scrolling, the source opens below the answer', async () => {
-    const phone = await context.newPage();
-    await phone.setViewportSize({ width: 390, height: 844 });
+    const phone = await signedInTab(api.url, T.ann, { width: 390, height: 844 });
     try {
-      await phone.goto(api.url);
-      await phone.fill('#token', T.ann);
-      await phone.press('#token', 'Enter');
-      await phone.locator('#docs-status', { hasText: LISTED }).waitFor({ timeout: 120_000 });
       await phone.fill('#question', 'How long may each speaker address the board?');
       await phone.click('#ask-button');
       await phone.locator('#answer-region[data-state="done"]').waitFor({ timeout: 120_000 });
@@ -194,14 +235,10 @@ describe.skipIf(missing !== '')(`answer page in a browser${missing ? ` (SKIPPED:
   it('shows a model\'s tokens as they stream, and swaps them for the verified answer when the draft fails its check', async () => {
     const llm = await startFakeOpenAi();
     const withModel = await startStackApi(stack, loadConfig({ ...stack.env, LLM_URL: llm.url, LLM_MODEL: 'fake' }));
-    const tab = await context.newPage();
+    // A draft that cites a source that does not exist: the server replaces it with the extractive answer.
+    llm.reply({ deltas: ['Each speaker ', 'may talk for ', 'ten minutes [7].'] });
+    const tab = await signedInTab(withModel.url, T.ann);
     try {
-      // A draft that cites a source that does not exist: the server replaces it with the extractive answer.
-      llm.reply({ deltas: ['Each speaker ', 'may talk for ', 'ten minutes [7].'] });
-      await tab.goto(withModel.url);
-      await tab.fill('#token', T.ann);
-      await tab.press('#token', 'Enter');
-      await tab.locator('#docs-status', { hasText: LISTED }).waitFor({ timeout: 120_000 });
       // Every text the answer ever showed, however fast the events came.
       await tab.evaluate(`(() => {
         window.shown = [];

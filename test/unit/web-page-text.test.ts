@@ -8,6 +8,7 @@ import { createPdfExtractor } from '../../src/parse/pdf-extractor.js';
 import { parsePdf } from '../../src/parse/pdf.js';
 import { normalizePageText, PAGE_SEPARATOR } from '../../src/parse/pdf-text.js';
 import { itemRanges, locateCitation, normalizeTracked, rawPageText, trackedPageText, type PageItem } from '../../src/web/page-text.js';
+import { pdfPageItems } from '../support/pdf-items.js';
 import { EVAL_DIR } from '../support/stack.js';
 
 /** Items on lines 20 units apart; `x` advances by the item's width unless a gap is given. */
@@ -138,30 +139,17 @@ describe.skipIf(PDFS.length === 0)(`pdfjs-dist text items rebuild srag's extract
   it.each(PDFS)('%s', async (file) => {
     const bytes = new Uint8Array(readFileSync(join(PDF_DIR, file)));
     const doc = await parsePdf(bytes.slice(), { maxPages: 500, timeoutMs: 60_000, extractor });
-    const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
-    const pdf = await pdfjs.getDocument({ data: bytes, isEvalSupported: false, verbosity: 0 }).promise;
-    try {
-      for (const span of doc.pages) {
-        const page = await pdf.getPage(span.page);
-        const viewport = page.getViewport({ scale: 1 });
-        const content = await page.getTextContent();
-        const items: PageItem[] = [];
-        for (const it of content.items) {
-          if (!('str' in it)) continue;
-          const [x, y] = viewport.convertToViewportPoint(it.transform[4], it.transform[5]);
-          items.push({ str: it.str, hasEOL: it.hasEOL, width: it.width, height: it.height, x, y });
-        }
-        const rebuilt = trackedPageText(items);
-        const indexed = doc.text.slice(span.start, span.end);
-        expect(rebuilt.text, `page ${span.page}`).toBe(indexed.endsWith(PAGE_SEPARATOR) ? indexed.slice(0, -PAGE_SEPARATOR.length) : indexed);
-        // Every non-blank character points back at the very character of its item.
-        for (let i = 0; i < rebuilt.text.length; i++) {
-          if (/\s/.test(rebuilt.text[i])) continue;
-          expect(items[rebuilt.item[i]]?.str[rebuilt.char[i]], `page ${span.page} char ${i}`).toBe(rebuilt.text[i]);
-        }
+    const pages = await pdfPageItems(bytes, doc.pages.map((p) => p.page));
+    for (const span of doc.pages) {
+      const items = pages.get(span.page) ?? [];
+      const rebuilt = trackedPageText(items);
+      const indexed = doc.text.slice(span.start, span.end);
+      expect(rebuilt.text, `page ${span.page}`).toBe(indexed.endsWith(PAGE_SEPARATOR) ? indexed.slice(0, -PAGE_SEPARATOR.length) : indexed);
+      // Every non-blank character points back at the very character of its item.
+      for (let i = 0; i < rebuilt.text.length; i++) {
+        if (/\s/.test(rebuilt.text[i])) continue;
+        expect(items[rebuilt.item[i]]?.str[rebuilt.char[i]], `page ${span.page} char ${i}`).toBe(rebuilt.text[i]);
       }
-    } finally {
-      await pdf.destroy();
     }
   });
 });
