@@ -24,6 +24,8 @@ const squash = (s: string) => s.replace(/\s+/g, '');
 const LISTED = /^(\d+ documents?|No documents you can read yet)\.$/;
 
 const missing = !existsSync(CHROMIUM) ? `${CHROMIUM} is missing (scripts/setup.sh installs it when run as root)` : !existsSync(PDF) ? `${PDF} is missing` : '';
+// The default reporter shows a skipped file as a count only: say why in the output too.
+if (missing) console.warn(`web-page.test.ts: the browser tests are SKIPPED: ${missing}`);
 
 describe.skipIf(missing !== '')(`answer page in a browser${missing ? ` (SKIPPED: ${missing})` : ''}`, () => {
   let stack: Stack;
