@@ -34,6 +34,8 @@ describe.skipIf(missing !== '')(`answer page in a browser${missing ? ` (SKIPPED:
   let page: Page;
   let userDataDir: string;
   let pdfId: string;
+  /** The servers under test: the only origins the page may talk to. */
+  const origins = new Set<string>();
   /** Console errors and CSP refusals the page caused (the 401 of the signed-out probe is by design). */
   const problems: string[] = [];
 
@@ -62,6 +64,7 @@ describe.skipIf(missing !== '')(`answer page in a browser${missing ? ` (SKIPPED:
     stack = await startStack({ SRAG_API_TOKENS: TOKENS });
     await stack.startWorkers();
     api = await startStackApi(stack, loadConfig({ ...stack.env }));
+    origins.add(new URL(api.url).origin);
     const form = new FormData();
     form.append('files', new Blob([readFileSync(PDF)]), 'cupertino_usd_4-6-16.pdf');
     form.append('acl', 'board');
@@ -87,6 +90,11 @@ describe.skipIf(missing !== '')(`answer page in a browser${missing ? ` (SKIPPED:
       if (m.type() === 'error' || /Content Security Policy|Refused to/.test(text)) problems.push(text);
     });
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    // Air-gapped and untracked: every request the page makes goes to the server it came from.
+    context.on('request', (r) => {
+      const url = new URL(r.url());
+      if (!['data:', 'blob:'].includes(url.protocol) && !origins.has(url.origin)) problems.push(`request to ${r.url()}`);
+    });
   }, 600_000);
 
   afterAll(async () => {
@@ -229,6 +237,7 @@ describe.skipIf(missing !== '')(`answer page in a browser${missing ? ` (SKIPPED:
       expect(await phone.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
       await expect(phone.locator('#viewer-body mark.highlight').first().isVisible()).resolves.toBe(true);
       await phone.screenshot({ path: join(OUT, 'phone.png') });
+      expect(problems).toEqual([]);
     } finally {
       await phone.close();
     }
@@ -237,6 +246,7 @@ describe.skipIf(missing !== '')(`answer page in a browser${missing ? ` (SKIPPED:
   it('shows a model\'s tokens as they stream, and swaps them for the verified answer when the draft fails its check', async () => {
     const llm = await startFakeOpenAi();
     const withModel = await startStackApi(stack, loadConfig({ ...stack.env, LLM_URL: llm.url, LLM_MODEL: 'fake' }));
+    origins.add(new URL(withModel.url).origin);
     // A draft that cites a source that does not exist: the server replaces it with the extractive answer.
     llm.reply({ deltas: ['Each speaker ', 'may talk for ', 'ten minutes [7].'] });
     const tab = await signedInTab(withModel.url, T.ann);
@@ -261,6 +271,7 @@ describe.skipIf(missing !== '')(`answer page in a browser${missing ? ` (SKIPPED:
       await tab.locator('#viewer-body[data-state="ready"]').waitFor({ timeout: 120_000 });
       const marks = await tab.locator('#viewer-body .textLayer mark.highlight').allTextContents();
       expect(squash(marks.join(''))).toBe(squash((await tab.locator('#viewer-quote').textContent()) ?? ''));
+      expect(problems).toEqual([]);
     } finally {
       await tab.close();
       await withModel.close();
@@ -271,6 +282,7 @@ describe.skipIf(missing !== '')(`answer page in a browser${missing ? ` (SKIPPED:
   it('on a local operator\'s server (no credentials) works without a token', async () => {
     const local = stack.withDataDir(mkdtempSync(join(tmpdir(), 'srag-web-local-')));
     const open = await startStackApi(local, loadConfig({ ...local.env, SRAG_API_TOKENS: '' }));
+    origins.add(new URL(open.url).origin);
     const tab = await context.newPage();
     try {
       await tab.goto(open.url);
@@ -279,6 +291,7 @@ describe.skipIf(missing !== '')(`answer page in a browser${missing ? ` (SKIPPED:
       expect(await tab.locator('#signin').isVisible()).toBe(false);
       await tab.locator('#docs-status', { hasText: 'No documents you can read yet.' }).waitFor({ timeout: 120_000 });
       expect(await tab.locator('#upload-form').isVisible()).toBe(true);
+      expect(problems).toEqual([]);
     } finally {
       await tab.close();
       await open.close();

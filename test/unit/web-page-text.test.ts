@@ -2,8 +2,10 @@
 // text items with the origin of every character. Table tests for the mapping, the normaliser held to
 // the extractor's own, and the rebuild held to srag's extraction of real PDFs.
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { pdfjsRoot } from '../../src/http/web-routes.js';
 import { createPdfExtractor } from '../../src/parse/pdf-extractor.js';
 import { parsePdf } from '../../src/parse/pdf.js';
 import { normalizePageText, PAGE_SEPARATOR } from '../../src/parse/pdf-text.js';
@@ -122,6 +124,14 @@ describe('locateCitation', () => {
     { name: 'without a page number', start: 5, end: 9, page: undefined, want: { page: 1, start: 5, end: 9 } },
   ])('$name', ({ start, end, page, want }) => {
     expect(locateCitation(pages, start, end, page)).toEqual(want);
+  });
+});
+
+describe('the pdf.js the page is served', () => {
+  it('is the very pdfjs-dist that pdf-parse extracts with', () => {
+    const version = (file: string) => (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+    const fromPdfParse = createRequire(createRequire(import.meta.url).resolve('pdf-parse')).resolve('pdfjs-dist/package.json');
+    expect(version(join(pdfjsRoot(), 'package.json'))).toBe(version(fromPdfParse));
   });
 });
 
