@@ -21,6 +21,9 @@ Usage:
   srag jobs [jobId]                         list jobs, or show one job's report
   srag search "<query>" [--k N]             semantic search over the indexed chunks
   srag ask "<question>" [--k N]             an answer with numbered citations
+  srag eval-answers <qa.jsonl|squad.json> [--limit N] [--k K]
+                                            ask a QA set of the running API: answer quoted, first citation,
+                                            gold source cited, "not found" precision/recall, latency
   srag eval <beir-dir> [--split NAME] [--mode dense|bm25|hybrid|served] [--backend embedded|qdrant]
                                             nDCG@10, Recall@100 and MRR@10 on a BEIR-layout folder
   srag index rebuild [--collection C]       drop a collection, rebuild it from the store, prove identical ids and top-10
@@ -119,6 +122,19 @@ async function main(argv: string[]): Promise<number> {
       const question = args.positionals.join(' ').trim();
       if (!question) throw new AppError('INVALID_INPUT', 'srag ask needs a question');
       return runAsk(api, question, intFlag(args, 'k', 8, 1, 100), json, out);
+    }
+    case 'eval-answers': {
+      const file = args.positionals[0];
+      if (!file) throw new AppError('INVALID_INPUT', 'srag eval-answers needs a QA file (JSONL of {question, answer|answers, source?} or SQuAD JSON)');
+      const { runEvalAnswers } = await import('./eval-answers.js');
+      return runEvalAnswers(
+        api,
+        { file: userPath(file), limit: intFlag(args, 'limit', 0, 0, 1_000_000), k: intFlag(args, 'k', 5, 1, 50), json },
+        out,
+        (done, total) => {
+          if (process.stderr.isTTY && !json) process.stderr.write(`\r${done}/${total} questions${done === total ? '\n' : ''}`);
+        },
+      );
     }
     case 'eval': {
       const { runEval } = await import('./eval.js');

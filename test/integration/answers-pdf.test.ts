@@ -3,6 +3,10 @@
 // off-topic question gets the plain "not found" answer instead of loosely related rows.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createApiClient } from '../../src/cli/api-client.js';
+import { runEvalAnswers } from '../../src/cli/eval-answers.js';
 import { NOT_FOUND_ANSWER } from '../../src/generate/extractive.js';
 import type { Citation } from '../../src/domain/types.js';
 import { postJson, startStackApi, waitForJob } from '../support/http.js';
@@ -42,5 +46,20 @@ describe('answers on real PDFs', () => {
     const { answer, citations } = await ask('What is the capital of Mongolia?');
     expect(answer).toBe(NOT_FOUND_ANSWER);
     expect(citations).toEqual([]);
+  });
+
+  it('srag eval-answers scores a QA set against the running API', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'srag-qa-')), 'qa.jsonl');
+    const rows = [
+      { question: 'How long may each speaker address the board?', answer: 'three (3) minutes', source: 'SPECIAL BOARD AGENDA 040616' },
+      { question: 'What total time does the Board allow for public comments?', answer: '30 minutes' },
+      { question: 'What is the capital of Mongolia?' },
+    ];
+    writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n'));
+    const lines: string[] = [];
+    expect(await runEvalAnswers(createApiClient(api.url, undefined), { file, limit: 0, k: 5, json: true }, (l) => lines.push(l))).toBe(0);
+    const report = JSON.parse(lines[0]) as { containment: number; citationCorrect: number; notFound: { recall: number; precision: number }; latencyMs: { p50: number } };
+    expect(report).toMatchObject({ containment: 1, citationCorrect: 1, notFound: { recall: 1, precision: 1 } });
+    expect(report.latencyMs.p50).toBeGreaterThan(0);
   });
 });
