@@ -1,6 +1,7 @@
 import { citationFor, neutralizeMarkers, verifyAnswer } from '../domain/citations.js';
 import { contentTerms, overlap, termStats } from '../domain/overlap.js';
 import { answerKind, holdsAnswerKind } from '../domain/question-type.js';
+import { trimSpan } from '../domain/sentences.js';
 import { splitSentences, type SentenceSpan } from '../domain/sentence-split.js';
 import type { ScoredPoint } from '../index/port.js';
 import type { GeneratedAnswer, GenerateEvent, GenerateInput, Generator } from './port.js';
@@ -47,6 +48,8 @@ interface Candidate {
   terms: Set<string>;
   coverage: number;
   score: number;
+  /** Holds the kind of answer the question asks for (a duration, a number, ...). */
+  holdsKind: boolean;
 }
 
 /** A line of a table or list: long "sentences" made of many lines are quoted line by line. */
@@ -68,19 +71,12 @@ function quotableSpans(text: string, span: SentenceSpan): SentenceSpan[] {
     from = at + 1;
   }
   if (text.slice(from, span.end).trim()) lines.push({ start: from, end: span.end });
-  const trimmed = lines.map((l) => trimTo(text, l));
+  const trimmed = lines.map((l) => trimSpan(text, l.start, l.end)!);
   if (span.end - span.start > COMFORTABLE_CHARS && trimmed.length >= MIN_TABLE_LINES) return trimmed;
   if (trimmed.length >= 2 && isHeadingLine(text.slice(trimmed[0].start, trimmed[0].end)) && /^\p{Lu}/u.test(text[trimmed[1].start] ?? '')) {
     return [{ start: trimmed[1].start, end: span.end }];
   }
   return [span];
-}
-
-function trimTo(text: string, s: SentenceSpan): SentenceSpan {
-  let { start, end } = s;
-  while (start < end && /\s/.test(text[start])) start++;
-  while (end > start && /\s/.test(text[end - 1])) end--;
-  return { start, end };
 }
 
 /** A short line with no sentence punctuation at its end: a heading or a label. */
@@ -109,7 +105,6 @@ export function createExtractiveGenerator(options: ExtractiveOptions = {}): Gene
     for (const m of question.matchAll(/\bhow\s+(\p{L}+)/giu)) for (const t of contentTerms(m[1])) questionTerms.delete(t);
     if (questionTerms.size === 0 || chunks.length === 0) return notFoundAnswer();
     const kind = answerKind(question);
-    const holds = (c: Candidate) => holdsAnswerKind(kind, chunks[c.chunk].payload.text.slice(c.span.start, c.span.end));
 
     const candidates: Candidate[] = [];
     chunks.forEach((chunk, ci) => {
@@ -118,16 +113,11 @@ export function createExtractiveGenerator(options: ExtractiveOptions = {}): Gene
       for (const sentence of splitSentences(chunk.payload.text)) {
         for (const span of quotableSpans(chunk.payload.text, sentence)) {
           const text = chunk.payload.text.slice(span.start, span.end);
-          candidates.push({ chunk: ci, sentence: si++, span, terms: contentTerms(text), coverage: 0, score: 0 });
+          candidates.push({ chunk: ci, sentence: si++, span, terms: contentTerms(text), coverage: 0, score: 0, holdsKind: holdsAnswerKind(kind, text) });
         }
       }
     });
     const stats = termStats(candidates.map((c) => c.terms));
-    const relevance = relevanceOf(question, questionTerms, candidates, stats, chunks);
-    // Off-topic: the question names something (a place, a person, a number) no retrieved chunk mentions.
-    if (relevance.namesFound === 0 || (options.minDense !== undefined && relevance.dense !== undefined && relevance.dense < options.minDense)) {
-      return { ...notFoundAnswer(), relevance };
-    }
 
     for (const c of candidates) {
       const ov = overlap(questionTerms, c.terms, stats);
@@ -136,9 +126,14 @@ export function createExtractiveGenerator(options: ExtractiveOptions = {}): Gene
       const lengthFactor = length > COMFORTABLE_CHARS ? Math.sqrt(COMFORTABLE_CHARS / length) : 1;
       // Headings and fragments share words with the question without answering it.
       const fragmentFactor = c.terms.size < MIN_WORDS ? 0.5 : 1;
-      const kindFactor = holds(c) ? kindBoost : 1;
+      const kindFactor = c.holdsKind ? kindBoost : 1;
       c.coverage = ov.coverage;
       c.score = ov.coverage * (1 + rankWeight / (1 + c.chunk)) * lengthFactor * fragmentFactor * kindFactor;
+    }
+    const relevance = relevanceOf(question, questionTerms, candidates, stats, chunks);
+    // Off-topic: the question names something (a place, a person, a number) no retrieved chunk mentions.
+    if (relevance.namesFound === 0 || (options.minDense !== undefined && relevance.dense !== undefined && relevance.dense < options.minDense)) {
+      return { ...notFoundAnswer(), relevance };
     }
     const ranked = candidates
       .filter((c) => c.score > 0 && c.coverage >= minCoverage)
@@ -146,8 +141,8 @@ export function createExtractiveGenerator(options: ExtractiveOptions = {}): Gene
     if (ranked.length === 0) return { ...notFoundAnswer(), relevance };
     // Answer first: when the question asks for a duration, number, date, name or place, the best
     // sentence that states one leads, if it matches the question nearly as well as the best overall.
-    if (kind !== 'other' && !holds(ranked[0])) {
-      const lead = ranked.findIndex((c) => c.score >= leadShare * ranked[0].score && holds(c));
+    if (kind !== 'other' && !ranked[0].holdsKind) {
+      const lead = ranked.findIndex((c) => c.score >= leadShare * ranked[0].score && c.holdsKind);
       if (lead > 0) ranked.unshift(...ranked.splice(lead, 1));
     }
 
@@ -181,14 +176,14 @@ export function createExtractiveGenerator(options: ExtractiveOptions = {}): Gene
 
 /**
  * How well the retrieved chunks as a whole match the question: the share of its IDF-weighted content
- * words found anywhere in them, the best single sentence's share, and the best dense similarity.
+ * words found anywhere in them, the best single sentence's share (scored candidates carry it), and the
+ * best dense similarity.
  */
 function relevanceOf(question: string, questionTerms: ReadonlySet<string>, candidates: readonly Candidate[], stats: ReturnType<typeof termStats>, chunks: readonly ScoredPoint[]) {
   const union = new Set<string>();
   for (const c of candidates) for (const t of c.terms) union.add(t);
   const names = namedTerms(question);
-  let best = 0;
-  for (const c of candidates) best = Math.max(best, overlap(questionTerms, c.terms, stats).coverage);
+  const best = candidates.reduce((m, c) => Math.max(m, c.coverage), 0);
   const dense = chunks.map((c) => (c as { denseScore?: number }).denseScore).filter((d): d is number => typeof d === 'number');
   return {
     unionCoverage: overlap(questionTerms, union, stats).coverage,
