@@ -15,7 +15,7 @@ export async function runWorker(config: Config, kind: string | undefined, env: R
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= worker.stop());
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop());
-  while (worker.alive()) await new Promise((r) => setTimeout(r, 500));
+  await worker.exited;
   await stopping;
   return stopping ? 0 : 1;
 }

@@ -8,7 +8,7 @@ import { AppError, ConfigError } from '../errors.js';
 import type { VectorIndex } from '../index/port.js';
 import { openAuditLog } from '../obs/audit.js';
 import type { Logger } from '../obs/logger.js';
-import { createMetrics, registerDiskMetrics, registerLifecycleMetrics } from '../obs/metrics.js';
+import { cachedFor, createMetrics, registerDiskMetrics, registerLifecycleMetrics } from '../obs/metrics.js';
 import { countingFallbacks, registerReadinessMetrics, registerRolloutMetrics, registerServingMetrics, temporalQueueStats } from '../obs/serving-metrics.js';
 import { rolloutStatus } from '../services/lifecycle.js';
 import { newestBackup } from '../services/snapshots.js';
@@ -70,14 +70,7 @@ export async function assertSafeExposure(config: Config): Promise<{ credentials:
 }
 
 /** Readiness without work per call: each check runs at most once per `ttlMs`, concurrent callers share it. */
-export function cachedChecks(run: () => Promise<Record<string, ReadinessCheck>>, ttlMs: number): () => Promise<Record<string, ReadinessCheck>> {
-  let last: { at: number; value: Promise<Record<string, ReadinessCheck>> } | undefined;
-  return () => {
-    const now = Date.now();
-    if (!last || now - last.at > ttlMs) last = { at: now, value: run() };
-    return last.value;
-  };
-}
+export const cachedChecks = (run: () => Promise<Record<string, ReadinessCheck>>, ttlMs: number) => cachedFor(run, ttlMs);
 
 /** Wires the API over live parts and listens. Refuses to expose the API without credentials. */
 export async function startApi(parts: ApiParts): Promise<{ server: Server; url: string; close: () => Promise<void> }> {

@@ -54,6 +54,28 @@ export interface LifecycleMetricsSource {
   lastVerifiedSnapshot?(): Promise<string | undefined>;
 }
 
+/** `run` at most once per `ttlMs`; concurrent callers share the pending result. */
+export function cachedFor<T>(run: () => Promise<T>, ttlMs: number): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!last || now - last.at > ttlMs) last = { at: now, value: run() };
+    return last.value;
+  };
+}
+
+/**
+ * Callers that overlap share one pending `run`; once it settles the next call runs again. A scrape
+ * collects its gauges concurrently, so gauges fed by one source read it once per scrape, never stale.
+ */
+export function sharedWhilePending<T>(run: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () =>
+    (pending ??= run().finally(() => {
+      pending = undefined;
+    }));
+}
+
 /** A gauge whose value is read when Prometheus scrapes; a failing read reports `fallback`. */
 export function scrapeGauge(registry: Registry, name: string, help: string, read: () => Promise<number>, fallback = 0): void {
   new Gauge({
@@ -74,7 +96,7 @@ const seconds = (iso?: string) => (iso ? Date.parse(iso) / 1000 : 0);
  * verified backup was taken.
  */
 export function registerLifecycleMetrics(registry: Registry, source: LifecycleMetricsSource): void {
-  const drills = () => source.drills();
+  const drills = sharedWhilePending(() => source.drills());
   scrapeGauge(registry, 'srag_restore_drill_last_success_timestamp_seconds', 'When the last restore drill that passed finished (0: none yet)', async () =>
     seconds((await drills()).lastSuccess?.finishedAt),
   );

@@ -2,6 +2,7 @@ import { Gauge, type Counter, type Registry } from 'prom-client';
 import type { Client } from '@temporalio/client';
 import type { Answerer } from '../generate/answer.js';
 import type { GeneratedAnswer } from '../generate/port.js';
+import { sharedWhilePending } from './metrics.js';
 
 // Temporal API enum values (temporal.api.enums.v1): TaskQueueKind NORMAL, TaskQueueType ACTIVITY.
 const TASK_QUEUE_KIND_NORMAL = 1;
@@ -44,8 +45,10 @@ export function registerServingMetrics(
       if (p) this.set({ collection: p.collection }, p.points);
     },
   });
-  const stats = async () =>
-    Promise.all(Object.entries(source.queues).map(async ([role, queue]) => ({ role, queue, stats: await source.queueStats(queue).catch(() => undefined) })));
+  // Backlog and pollers come from one DescribeTaskQueue per queue and scrape.
+  const stats = sharedWhilePending(() =>
+    Promise.all(Object.entries(source.queues).map(async ([role, queue]) => ({ role, queue, stats: await source.queueStats(queue).catch(() => undefined) }))),
+  );
   const queueGauge = (name: string, help: string, pick: (s: QueueStats) => number) =>
     new Gauge({
       name,

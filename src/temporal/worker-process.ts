@@ -12,6 +12,8 @@ export interface WorkerProcess {
   /** Where its Prometheus endpoint listens (reported by the worker once ready). */
   readonly metricsPort: number | undefined;
   alive(): boolean;
+  /** Resolves when the process has exited, for whatever reason. */
+  readonly exited: Promise<void>;
   /** Graceful: SIGTERM lets in-flight activities finish or be retried elsewhere. */
   stop(): Promise<void>;
   /** SIGKILL, as a crash would. */
@@ -133,6 +135,7 @@ export async function startWorkerProcess(
     pid: child.pid,
     metricsPort,
     alive: () => !exited,
+    exited: exit,
     stop: () => signalAndWait('SIGTERM', 30_000),
     kill: () => signalAndWait('SIGKILL', 5_000),
   };
