@@ -31,6 +31,13 @@ const EnvSchema = z.object({
   EMBEDDINGS_URL: optionalString,
   EMBEDDINGS_MODEL: optionalString,
   EMBEDDINGS_API_KEY: optionalString,
+  // Query batching in the API: concurrent query embeddings share model calls (see src/embed/batcher.ts).
+  SRAG_QUERY_BATCH_WINDOW_MS: z.coerce.number().min(0).max(1000).default(1),
+  SRAG_QUERY_BATCH_MAX: int(16, 1, 1024),
+  SRAG_QUERY_CACHE_SIZE: int(1024, 0, 1_000_000),
+  // POST /v1/embeddings limits.
+  SRAG_EMBEDDINGS_MAX_INPUTS: int(128, 1, 10_000),
+  SRAG_EMBEDDINGS_MAX_CHARS: int(8192, 1, 1_000_000),
   LLM_URL: optionalString,
   LLM_MODEL: optionalString,
   LLM_API_KEY: optionalString,
@@ -108,6 +115,16 @@ export interface Config {
     readonly url?: string;
     readonly model?: string;
     readonly apiKey?: string;
+  };
+  /** How the API embeds queries and serves POST /v1/embeddings (batch window, batch size, LRU, limits). */
+  readonly queryEmbedding: {
+    readonly windowMs: number;
+    /** 1: no batching. */
+    readonly maxBatch: number;
+    /** 0: no cache. */
+    readonly cacheSize: number;
+    readonly maxInputs: number;
+    readonly maxChars: number;
   };
   readonly llm: { readonly url?: string; readonly model?: string; readonly apiKey?: string };
   /** A worker process's Prometheus endpoint (the API serves its own on /metrics); port 0: any free one. */
@@ -219,6 +236,13 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
       url: e.EMBEDDINGS_URL,
       model: e.EMBEDDINGS_MODEL,
       apiKey: e.EMBEDDINGS_API_KEY,
+    },
+    queryEmbedding: {
+      windowMs: e.SRAG_QUERY_BATCH_WINDOW_MS,
+      maxBatch: e.SRAG_QUERY_BATCH_MAX,
+      cacheSize: e.SRAG_QUERY_CACHE_SIZE,
+      maxInputs: e.SRAG_EMBEDDINGS_MAX_INPUTS,
+      maxChars: e.SRAG_EMBEDDINGS_MAX_CHARS,
     },
     llm: { url: e.LLM_URL, model: e.LLM_MODEL, apiKey: e.LLM_API_KEY },
     http: {

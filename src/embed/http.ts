@@ -86,6 +86,7 @@ export async function createHttpEmbedder(opts: HttpEmbedderOptions): Promise<Emb
     dimension,
     embedDocuments: embedAll,
     embedQuery: async (text) => (await embedAll([(opts.queryPrefix ?? '') + text]))[0],
+    embedQueries: (texts) => embedAll(texts.map((t) => (opts.queryPrefix ?? '') + t)),
     close: async () => {
       closed = true;
     },

@@ -172,6 +172,10 @@ class OnnxEmbedderImpl implements OnnxEmbedder {
     return v;
   }
 
+  embedQueries(texts: string[]): Promise<Float32Array[]> {
+    return this.#track(this.#embed(texts.map((t) => this.profile.queryPrefix + t)));
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -7,6 +7,8 @@ export interface Embedder {
   embedDocuments(texts: string[]): Promise<Float32Array[]>;
   /** Unit-length query vector (the model's query instruction is applied here). */
   embedQuery(text: string): Promise<Float32Array>;
+  /** Several query vectors in one model call (the query batcher's path); absent: one embedQuery each. */
+  embedQueries?(texts: string[]): Promise<Float32Array[]>;
   close(): Promise<void>;
 }
 
