@@ -69,3 +69,26 @@ export function cleanPdfTitle(candidates: unknown[]): string | undefined {
   }
   return undefined;
 }
+
+const MIN_TEXT_TO_JUDGE_TITLE = 200;
+
+/** Lower case without diacritics, so "Récréatif" on the cover matches "recreatif" in the metadata. */
+function foldForMatch(s: string): string {
+  return s.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase();
+}
+
+/**
+ * Whether a metadata title belongs to this document: at least half of its words (three letters or
+ * more) occur in the opening text. Producers copy metadata from a template or an earlier document, so
+ * a cover page reading "Plan directeur de transport actif" can carry the title of another plan; a
+ * title that fails gives way to the file name. Substring matching keeps plurals and scripts written
+ * without spaces (Chinese, Japanese) matching. An opening too short to judge by keeps the title.
+ */
+export function titleFitsText(title: string, openingText: string): boolean {
+  const words = [...new Set(foldForMatch(title).split(/[^\p{L}\p{N}]+/u).filter((w) => w.length >= 3))];
+  if (words.length === 0 || openingText.length < MIN_TEXT_TO_JUDGE_TITLE) return true;
+  const text = foldForMatch(openingText);
+  const found = words.filter((w) => text.includes(w)).length;
+  return found * 2 >= words.length;
+}
+

@@ -2,7 +2,10 @@
 import type { ParsedDocument } from '../domain/types.js';
 import { DocumentError } from '../errors.js';
 import type { PdfExtractor } from './pdf-extractor.js';
-import { cleanPdfTitle, layoutPages, normalizePageText } from './pdf-text.js';
+import { cleanPdfTitle, layoutPages, normalizePageText, titleFitsText } from './pdf-text.js';
+
+/** Pages a metadata title is checked against: a cover page, and the page after it for a title page. */
+const TITLE_PAGES = 2;
 
 export interface PdfParseOptions {
   maxPages: number;
@@ -17,11 +20,14 @@ export async function parsePdf(bytes: Uint8Array, opts: PdfParseOptions): Promis
       details: { pages: raw.total, maxPages: opts.maxPages },
     });
   }
-  const { text, pages } = layoutPages(raw.pages.map(normalizePageText));
+  const pageTexts = raw.pages.map(normalizePageText);
+  const { text, pages } = layoutPages(pageTexts);
   if (text === '') {
     throw new DocumentError('NO_TEXT', `PDF has no extractable text on any of its ${raw.total} pages (scanned or image-only?)`, {
       details: { pages: raw.total },
     });
   }
-  return { type: 'pdf', text, title: cleanPdfTitle(raw.titles), pages, headings: [] };
+  const title = cleanPdfTitle(raw.titles);
+  const fits = title !== undefined && titleFitsText(title, pageTexts.slice(0, TITLE_PAGES).join('\n'));
+  return { type: 'pdf', text, title: fits ? title : undefined, pages, headings: [] };
 }

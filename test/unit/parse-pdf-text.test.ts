@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cleanPdfTitle, layoutPages, normalizePageText } from '../../src/parse/pdf-text.js';
+import { cleanPdfTitle, layoutPages, normalizePageText, titleFitsText } from '../../src/parse/pdf-text.js';
 
 describe('layoutPages', () => {
   it.each([
@@ -40,3 +40,20 @@ describe('cleanPdfTitle', () => {
     expect(cleanPdfTitle(candidates)).toBe(title);
   });
 });
+
+describe('titleFitsText', () => {
+  const cover = 'Plan directeur de transport actif\nde la municipalité de Chelsea\nRapport final\nJanvier 2021\n' + 'Le réseau cyclable et piétonnier. '.repeat(8);
+  it.each([
+    ['Plan directeur de transport actif de Chelsea', cover, true],
+    // Metadata copied from another plan: only "plan" occurs.
+    ['Plan stratégique du sentier récréatif régional de Prescott et Russell', cover, false],
+    // Accents and case differ between metadata and cover.
+    ['PLAN DIRECTEUR DE TRANSPORT ACTIF', cover.normalize('NFD'), true],
+    ['日本語の資料', '日本語の資料について説明します。'.repeat(20), true],
+    ['Sample PDF with XMP Metadata', 'Hello, World!', true],
+    ['Q3', cover, true],
+  ])('%j', (title, text, fits) => {
+    expect(titleFitsText(title, text)).toBe(fits);
+  });
+});
+

@@ -100,6 +100,14 @@ describe.skipIf(!HAS_EVAL_PDFS)('parseSource: PDFs from the evaluation folder', 
     expect(doc.text).toBe('Hello, World!');
   });
 
+  it('drops a metadata title that names another document, keeps one that matches the cover', async () => {
+    const chelsea = asDocument(await parsePdfFile('pdfplumber-realworld/chelsea_pdta.pdf'));
+    expect(chelsea.text).toContain('Plan directeur de transport actif');
+    expect(chelsea.title).toBeUndefined();
+    const notice = asDocument(await parsePdfFile('pdfplumber-realworld/150109DSP-Milw-505-90D.pdf'));
+    expect(notice.title).toBe('Public Notification of a Child Death, Serious Injury or Egregious Incident');
+  });
+
   it('reads a PDF with junk before its header, from bytes alone', async () => {
     const pdf = evalPdf(MINIMAL);
     const junk = new TextEncoder().encode('garbage before the header\n'.repeat(10));
