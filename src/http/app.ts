@@ -22,6 +22,7 @@ import type { RateLimits } from './gateway/rate-limit.js';
 import type { RebuildService } from '../services/rebuild.js';
 import { createAdminRouter } from './admin-routes.js';
 import { createIngestRouter } from './ingest-routes.js';
+import { createEmbeddingsRouter, type EmbeddingsFeature } from './embeddings-routes.js';
 import { createJobErrorsRoute } from './job-errors.js';
 import { buildOpenApi } from './openapi.js';
 import { createQueryRouter, type QueryFeature } from './query-routes.js';
@@ -64,6 +65,8 @@ export interface AppDeps {
   parse?: (bytes: Uint8Array, filename: string) => Promise<ParseResult>;
   /** The answer page at `/`; false: not served (an API-only deployment). Default: served. */
   webPage?: boolean;
+  /** POST /v1/embeddings (OpenAI-compatible, query scope); absent: not mounted. */
+  embeddings?: EmbeddingsFeature;
   /** Index maintenance (admin scope); absent: the routes are not mounted. */
   rebuild?: RebuildService;
 }
@@ -234,6 +237,11 @@ export function createApp(deps: AppDeps): express.Express {
       sourceView,
     }),
   );
+
+  if (deps.embeddings) {
+    v1.use('/embeddings', requireScope('query'), limit('query'));
+    v1.use(createEmbeddingsRouter(deps.embeddings));
+  }
 
   v1.use(createAdminRouter({ rebuild: deps.rebuild, keys }));
 

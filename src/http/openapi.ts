@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { NewKeyRequest, RebuildRequest } from './admin-routes.js';
+import { EmbeddingsRequest, EmbeddingsResponse } from './embeddings-routes.js';
 import {
   ChatCompletionRequest,
   ChatCompletionResponse,
@@ -95,6 +96,17 @@ export function buildOpenApi(): Record<string, unknown> {
             },
             ...errors,
           },
+        },
+      },
+      '/v1/embeddings': {
+        post: {
+          summary: 'OpenAI-compatible embeddings from the served model, through the same batcher as queries (query scope)',
+          description:
+            '`input_type` (srag extension): `passage` (default) embeds as documents are embedded at ingestion; `query` adds the model\'s query instruction ' +
+            '(bge: "Represent this sentence for searching relevant passages: "). `model`, when given, must be the served model id. ' +
+            'Inputs beyond the model window (512 tokens) are truncated, as at ingestion; limits: SRAG_EMBEDDINGS_MAX_INPUTS inputs of SRAG_EMBEDDINGS_MAX_CHARS characters.',
+          requestBody: json(EmbeddingsRequest),
+          responses: { '200': { description: 'embeddings (base64: float32 little-endian bytes)', ...json(EmbeddingsResponse) }, ...errors },
         },
       },
       '/v1/models': {

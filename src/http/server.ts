@@ -20,6 +20,7 @@ import { createLexicalSource } from '../query/lexical-source.js';
 import { createSearchService } from '../query/search.js';
 import type { BlobStore } from '../store/port.js';
 import { createJobService } from '../temporal/jobs.js';
+import { batcherPerModel } from '../embed/batcher.js';
 import { createEmbedder } from '../embed/factory.js';
 import { configuredPipeline } from '../runtime.js';
 import { createPipelineResolver, embeddingConfigFor } from '../services/pipelines.js';
@@ -95,6 +96,13 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
     logger,
   });
   const servedCollection = async () => (await resolver.served()).ref.collection;
+  // Concurrent requests share model calls (and recent vectors) through one batcher per served model.
+  const { windowMs, maxBatch, cacheSize } = config.queryEmbedding;
+  const batched = batcherPerModel({ windowMs, maxBatch, cacheSize });
+  const servedBatcher = async () => {
+    const target = await resolver.servedTarget();
+    return { collection: target.collection, embedder: batched(target.embedder) };
+  };
   const pipelineCheck = async (): Promise<ReadinessCheck> => {
     try {
       const served = await resolver.served();
@@ -176,9 +184,14 @@ export async function startApi(parts: ApiParts): Promise<{ server: Server; url: 
       index: parts.index,
       embedder: parts.embedder,
       collection: servedCollection,
-      target: () => resolver.servedTarget(),
+      target: servedBatcher,
       lexical,
     }),
+    embeddings: {
+      embedder: async () => (await servedBatcher()).embedder,
+      maxInputs: config.queryEmbedding.maxInputs,
+      maxChars: config.queryEmbedding.maxChars,
+    },
     query: { answerer, defaults: { generator } },
     readiness,
     auth: { tokens, keys, jwt },

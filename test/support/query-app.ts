@@ -123,6 +123,8 @@ export interface TestAppOptions {
   logger?: Logger;
   /** The parser behind /v1/documents/:id/content; absent: those routes are not mounted. */
   parse?: AppDeps['parse'];
+  /** POST /v1/embeddings; absent: not mounted. */
+  embeddings?: AppDeps['embeddings'];
 }
 
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -155,6 +157,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     pathRoots: [],
     cwd: dir,
     parse: opts.parse,
+    embeddings: opts.embeddings,
   };
   const server = createApp(deps).listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
