@@ -8,7 +8,7 @@ import type { ApiClient } from './api-client.js';
 /**
  * `srag eval-answers <qa.jsonl | squad.json> [--limit N] [--k K]`: asks every question of a QA set of the
  * running API (whatever answers it: extractive, or a configured model) and reports containment, the
- * share led by the answer, citation correctness, "not found" precision and recall, and latency.
+ * share led by the answer, citation correctness (document, and page where the set names one), "not found" precision and recall, and latency.
  */
 export async function runEvalAnswers(
   api: ApiClient,
@@ -42,6 +42,7 @@ export async function runEvalAnswers(
   out(`  answer quoted by a citation   ${pct(report.containment)}`);
   out(`  ... by the first citation     ${pct(report.firstContainment)}`);
   if (report.citationCorrect !== undefined) out(`  gold source cited             ${pct(report.citationCorrect)}`);
+  if (report.pageCorrect !== undefined) out(`  first citation on gold page   ${pct(report.pageCorrect)} (any citation: ${pct(report.pageCited)})`);
   out(`  "not found" answers           ${report.notFound.answered} (precision ${pct(report.notFound.precision)}, recall ${pct(report.notFound.recall)})`);
   out(`  latency                       p50 ${report.latencyMs.p50} ms, p95 ${report.latencyMs.p95} ms`);
   return 0;

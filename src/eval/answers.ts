@@ -10,6 +10,8 @@ export interface QaItem {
   answers: string[];
   /** Document title, source path or external id the answer must be cited from. */
   source?: string;
+  /** 1-based page of `source` that holds the answer (PDFs): citations must point there, not only at the file. */
+  page?: number;
 }
 
 export interface AnswerResult {
@@ -29,11 +31,15 @@ export interface AnswerReport {
   firstContainment: number;
   /** Answerable questions with a source whose citations include that source. */
   citationCorrect?: number;
+  /** Answerable questions with a source and page whose first citation is on that page of that source. */
+  pageCorrect?: number;
+  /** … whose citations include one on that page of that source. */
+  pageCited?: number;
   notFound: { answered: number; precision?: number; recall?: number };
   latencyMs: { p50: number; p95: number };
 }
 
-/** JSONL: {"question", "answer"|"answers", "source"?} per line; SQuAD v1.1 JSON: every question of every paragraph. */
+/** JSONL: {"question", "answer"|"answers", "source"?, "page"?} per line; SQuAD v1.1 JSON: every question of every paragraph. */
 export function parseQaSet(text: string, name: string): QaItem[] {
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{') && /"data"\s*:/.test(trimmed.slice(0, 200))) {
@@ -48,7 +54,7 @@ export function parseQaSet(text: string, name: string): QaItem[] {
     .map((line, i) => ({ line: line.trim(), n: i + 1 }))
     .filter(({ line }) => line.length > 0)
     .map(({ line, n }) => {
-      let row: { question?: unknown; answer?: unknown; answers?: unknown; source?: unknown };
+      let row: { question?: unknown; answer?: unknown; answers?: unknown; source?: unknown; page?: unknown };
       try {
         row = JSON.parse(line) as typeof row;
       } catch {
@@ -56,9 +62,18 @@ export function parseQaSet(text: string, name: string): QaItem[] {
       }
       const answers = Array.isArray(row.answers) ? row.answers : row.answer === undefined || row.answer === null ? [] : [row.answer];
       if (typeof row.question !== 'string' || !row.question.trim() || !answers.every((a) => typeof a === 'string')) {
-        throw new AppError('INVALID_INPUT', `${name} line ${n}: expected {"question": string, "answer"?: string | "answers"?: string[], "source"?: string}`);
+        throw new AppError('INVALID_INPUT', `${name} line ${n}: expected {"question": string, "answer"?: string | "answers"?: string[], "source"?: string, "page"?: number}`);
       }
-      return { question: row.question, answers: answers as string[], ...(typeof row.source === 'string' ? { source: row.source } : {}) };
+      // A page means nothing without the document it is a page of.
+      if (row.page !== undefined && (!Number.isInteger(row.page) || (row.page as number) < 1 || typeof row.source !== 'string')) {
+        throw new AppError('INVALID_INPUT', `${name} line ${n}: "page" must be a whole number from 1, given with "source"`);
+      }
+      return {
+        question: row.question,
+        answers: answers as string[],
+        ...(typeof row.source === 'string' ? { source: row.source } : {}),
+        ...(row.page !== undefined ? { page: row.page as number } : {}),
+      };
     });
 }
 
@@ -69,6 +84,15 @@ function percentile(sorted: number[], p: number): number {
 
 const share = (n: number, d: number) => (d === 0 ? 0 : +(n / d).toFixed(4));
 
+/** PDF text keeps the page's line breaks: an answer quoted across one still counts. */
+const folded = (s: string) => s.replace(/\s+/g, ' ').toLowerCase();
+
+/** The cited document is the item's source: same title, path, external id, or a path ending in it. */
+function citesSource(c: Citation, source: string): boolean {
+  const s = source.toLowerCase();
+  return [c.title, c.source, c.documentId].some((v) => v?.toLowerCase() === s || v?.toLowerCase().endsWith(`/${s}`));
+}
+
 /** Scores the answers given to the items (same order). */
 export function scoreAnswers(items: readonly QaItem[], results: readonly AnswerResult[]): AnswerReport {
   if (items.length !== results.length) throw new AppError('INTERNAL', 'one result per question expected');
@@ -77,6 +101,9 @@ export function scoreAnswers(items: readonly QaItem[], results: readonly AnswerR
   let first = 0;
   let withSource = 0;
   let sourceCited = 0;
+  let withPage = 0;
+  let pageFirst = 0;
+  let pageAny = 0;
   let notFound = 0;
   let notFoundRight = 0;
   items.forEach((item, i) => {
@@ -87,14 +114,20 @@ export function scoreAnswers(items: readonly QaItem[], results: readonly AnswerR
       return;
     }
     answerable++;
-    const gold = item.answers.map((a) => a.toLowerCase());
-    const quotes = (c: Citation) => gold.some((a) => c.quote.toLowerCase().includes(a));
+    const gold = item.answers.map(folded);
+    const quotes = (c: Citation) => gold.some((a) => folded(c.quote).includes(a));
     if (r.citations.some(quotes)) contained++;
     if (r.citations[0] && quotes(r.citations[0])) first++;
     if (item.source) {
       withSource++;
-      const s = item.source.toLowerCase();
-      if (r.citations.some((c) => [c.title, c.source, c.documentId].some((v) => v?.toLowerCase() === s || v?.toLowerCase().endsWith(`/${s}`)))) sourceCited++;
+      const source = item.source;
+      if (r.citations.some((c) => citesSource(c, source))) sourceCited++;
+      if (item.page !== undefined) {
+        withPage++;
+        const onPage = (c: Citation) => c.page === item.page && citesSource(c, source);
+        if (r.citations[0] && onPage(r.citations[0])) pageFirst++;
+        if (r.citations.some(onPage)) pageAny++;
+      }
     }
   });
   const unanswerable = items.length - answerable;
@@ -106,6 +139,7 @@ export function scoreAnswers(items: readonly QaItem[], results: readonly AnswerR
     containment: share(contained, answerable),
     firstContainment: share(first, answerable),
     ...(withSource > 0 ? { citationCorrect: share(sourceCited, withSource) } : {}),
+    ...(withPage > 0 ? { pageCorrect: share(pageFirst, withPage), pageCited: share(pageAny, withPage) } : {}),
     notFound: {
       answered: notFound,
       ...(notFound > 0 ? { precision: share(notFoundRight, notFound) } : {}),
