@@ -4,7 +4,7 @@ import type { Config } from './config.js';
 import { pipelineRef } from './domain/pipeline.js';
 import { findModelFiles, resolveModelProfile } from './embed/model-profile.js';
 import type { Embedder, TokenCounter } from './embed/port.js';
-import { loadWordPieceTokenizer } from './embed/wordpiece.js';
+import { loadModelTokenizer } from './embed/tokenizer.js';
 import { AppError } from './errors.js';
 import { openVectorIndex } from './index/factory.js';
 import type { VectorIndex } from './index/port.js';
@@ -42,7 +42,7 @@ export async function openTokenCounterAt(modelDir: string): Promise<TokenCounter
   if (!tokenizer) {
     throw new AppError('MODEL_NOT_FOUND', `no tokenizer.json in ${modelDir}: run \`npm run setup\` or set SRAG_MODEL_DIR`);
   }
-  return loadWordPieceTokenizer(join(modelDir, tokenizer));
+  return loadModelTokenizer(join(modelDir, tokenizer));
 }
 
 /** The id of the configured embedding model, without loading it (the ingest worker only tokenizes). */

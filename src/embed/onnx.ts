@@ -1,7 +1,7 @@
 /**
- * In-process Embedder: a local ONNX model (onnxruntime-node, local files only) and its WordPiece
- * tokenizer. Inputs are sorted by length and padded per batch, so a batch of short sentences does not
- * pay for one long passage.
+ * In-process Embedder: a local ONNX model (onnxruntime-node, local files only) and its tokenizer
+ * (any tokenizer.json: WordPiece, BPE, Unigram). Inputs are sorted by length and padded per batch, so
+ * a batch of short sentences does not pay for one long passage.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { AppError } from '../errors.js';
@@ -16,7 +16,8 @@ import {
 import { openOnnxSession, OnnxWorkerError, type ExecutionProvider, type OnnxSession } from './onnx-session.js';
 import { l2Normalize, poolRow } from './pooling.js';
 import type { Embedder } from './port.js';
-import { loadWordPieceTokenizer, MAX_MODEL_TOKENS, type WordPieceTokenizer } from './wordpiece.js';
+import { loadModelTokenizer, type ModelTokenizer } from './tokenizer.js';
+import { MAX_MODEL_TOKENS } from './wordpiece.js';
 
 export interface OnnxEmbedderOptions {
   modelDir: string;
@@ -43,7 +44,7 @@ export interface OnnxEmbedder extends Embedder {
   /** Inputs per ONNX run: batchSize, or 1 when batch-invariant results need it (see `batching`). */
   readonly rowsPerRun: number;
   /** The model's tokenizer; also a TokenCounter for the chunker. */
-  readonly tokenizer: WordPieceTokenizer;
+  readonly tokenizer: ModelTokenizer;
 }
 
 // Batches kept in flight: the worker starts the next batch while this thread pools the previous one.
@@ -69,7 +70,9 @@ export async function createOnnxEmbedder(opts: OnnxEmbedderOptions): Promise<Onn
       hint: `add srag-model.json to ${files.dir}`,
     });
   }
-  const tokenizer = await loadWordPieceTokenizer(files.tokenizerPath);
+  const tokenizer = await loadModelTokenizer(files.tokenizerPath, {
+    onMismatch: (m) => logger.warn('embedder: hand-written WordPiece disagrees with the tokenizer library, using the library', m),
+  });
   const batching = opts.batching ?? 'auto';
   const dynamicQuant = batching === 'auto' && (await usesDynamicQuantization(files.onnxPath));
   const rowsPerRun = batching === 'per-sequence' || dynamicQuant ? 1 : opts.batchSize;
@@ -130,10 +133,11 @@ async function openWithFallback(
 }
 
 /** The declared last dimension, or one tiny run when the model leaves it symbolic. */
-async function outputDimension(session: OnnxSession, tokenizer: WordPieceTokenizer): Promise<number> {
+async function outputDimension(session: OnnxSession, tokenizer: ModelTokenizer): Promise<number> {
   const declared = session.outputShape[session.outputShape.length - 1];
   if (typeof declared === 'number' && declared > 0) return declared;
-  const ids = [tokenizer.clsId, tokenizer.sepId];
+  // A tokenizer without special tokens encodes '' as nothing, so the probe has a word.
+  const ids = tokenizer.encode('a').ids;
   const out = await session.run({
     batch: 1,
     seqLen: ids.length,
@@ -151,7 +155,7 @@ class OnnxEmbedderImpl implements OnnxEmbedder {
 
   constructor(
     private readonly session: OnnxSession,
-    readonly tokenizer: WordPieceTokenizer,
+    readonly tokenizer: ModelTokenizer,
     private readonly profile: ModelProfile,
     readonly device: ExecutionProvider,
     readonly dimension: number,
