@@ -5,6 +5,7 @@
  * cap is killed and replaced on demand, and so is one that stays large after a parse.
  */
 import { PdfProcess, type PdfRawText } from './pdf-process.js';
+import { pdfjsData, type PdfjsData } from './pdfjs-data.js';
 
 export type { PdfRawText } from './pdf-process.js';
 
@@ -28,6 +29,12 @@ export interface PdfExtractorOptions {
    * Default half of maxBytes.
    */
   retireAboveBytes?: number;
+  /**
+   * Where pdf.js finds its CMaps and standard fonts. Default: the installed pdfjs-dist's, checked
+   * here, so a broken install fails at start-up with a ConfigError. null runs without them, which
+   * garbles CJK text: only benchmarks use it, to measure what the data adds.
+   */
+  pdfjsData?: PdfjsData | null;
 }
 
 export const DEFAULT_PARSE_MAX_BYTES = 768 * 1024 * 1024;
@@ -36,6 +43,7 @@ export function createPdfExtractor(options: PdfExtractorOptions = {}): PdfExtrac
   const maxProcesses = Math.max(1, options.threads ?? 1);
   const maxBytes = options.maxBytes ?? DEFAULT_PARSE_MAX_BYTES;
   const retireAbove = options.retireAboveBytes ?? maxBytes / 2;
+  const fontData = options.pdfjsData === undefined ? pdfjsData() : options.pdfjsData;
   const idle: PdfProcess[] = [];
   const waiting: Array<{ resolve: (proc: PdfProcess) => void; reject: (err: Error) => void }> = [];
   let live = 0;
@@ -43,7 +51,7 @@ export function createPdfExtractor(options: PdfExtractorOptions = {}): PdfExtrac
 
   const spawn = (): PdfProcess => {
     live++;
-    return new PdfProcess(maxBytes);
+    return new PdfProcess(maxBytes, fontData);
   };
 
   const acquire = (): Promise<PdfProcess> => {

@@ -6,7 +6,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DocumentError } from '../errors.js';
+import { withAnnotationText, type PdfAnnotation } from './pdf-annotations.js';
 import { pdfFailureToError } from './pdf-errors.js';
+import type { PdfjsData } from './pdfjs-data.js';
 import { readRssBytes } from './process-rss.js';
 
 const WORKER_PATH = fileURLToPath(new URL('./pdf-worker.mjs', import.meta.url));
@@ -19,7 +21,10 @@ const GUARD_MARK = /srag-pdf-rss-limit (\d+)/;
 /** What V8 prints when the heap flag stops it. */
 const HEAP_OOM = /heap out of memory|Reached heap limit|Fatal process out of memory/i;
 
-/** Raw per-page text as pdf.js gives it; `pages` is null when the page count is over the limit. */
+/**
+ * Raw per-page text as pdf.js gives it, each page's annotation text appended after its content;
+ * `pages` is null when the page count is over the limit.
+ */
 export interface PdfRawText {
   total: number;
   pages: string[] | null;
@@ -28,7 +33,7 @@ export interface PdfRawText {
 
 type ChildMessage =
   | { type: 'ready' }
-  | ({ type: 'result'; id: number; rss: number } & PdfRawText)
+  | ({ type: 'result'; id: number; rss: number; annotations: PdfAnnotation[][] | null } & PdfRawText)
   | { type: 'failure'; id: number; name: string; message: string; rss: number };
 
 interface PendingJob {
@@ -56,7 +61,11 @@ export class PdfProcess {
   /** RSS the child reported after its last parse: the pool retires a process that stays large. */
   lastRss = 0;
 
-  constructor(private readonly maxBytes: number) {
+  /** `fontData` null runs pdf.js without CMaps and standard fonts (only to measure what they add). */
+  constructor(
+    private readonly maxBytes: number,
+    fontData: PdfjsData | null,
+  ) {
     this.ready = new Promise<void>((resolve, reject) => {
       this.markReady = resolve;
       this.failStart = reject;
@@ -65,7 +74,7 @@ export class PdfProcess {
     this.ready.catch(() => undefined);
     // The heap flag stops runaway JS objects early with a clean V8 error; the RSS polls catch the rest.
     const heapMb = Math.max(64, Math.floor(maxBytes / MiB));
-    this.child = fork(WORKER_PATH, [String(maxBytes)], {
+    this.child = fork(WORKER_PATH, [String(maxBytes), fontData?.cMapDir ?? '', fontData?.standardFontDir ?? ''], {
       // Not the parent's flags: loaders and inspector ports are not wanted there.
       execArgv: [`--max-old-space-size=${heapMb}`],
       serialization: 'advanced',
@@ -129,6 +138,9 @@ export class PdfProcess {
     this.alive = false;
     // A process that never spawned has nothing to wait for.
     if (this.child.pid === undefined) return;
+    // Referenced until it has exited: a caller awaiting this as its last work (a benchmark's close())
+    // must not see its event loop empty out first and Node quit with an unsettled await.
+    this.hold(true);
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
     await this.exited;
   }
@@ -163,7 +175,10 @@ export class PdfProcess {
     const job = this.current;
     if (!job || job.id !== msg.id) return;
     if (msg.type === 'failure') job.reject(pdfFailureToError(msg.name, msg.message));
-    else job.resolve({ total: msg.total, pages: msg.pages, titles: msg.titles });
+    else {
+      const pages = msg.pages?.map((text, i) => withAnnotationText(text, msg.annotations?.[i] ?? [])) ?? null;
+      job.resolve({ total: msg.total, pages, titles: msg.titles });
+    }
   }
 
   private onCrash(err: unknown): void {
