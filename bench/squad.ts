@@ -115,7 +115,13 @@ try {
         first: answer.citations[0] ? gold.some((a) => answer.citations[0].quote.toLowerCase().includes(a)) : false,
         any: answer.citations.some((c) => gold.some((a) => c.quote.toLowerCase().includes(a))),
         relevance: answer.relevance,
-        ...(process.env.SRAG_BENCH_DUMP_HITS ? { hits: hits.map((h) => ({ text: h.payload.text, dense: h.denseScore ?? 0 })), answers: q.answers, quotes: answer.citations.map((c) => c.quote) } : {}),
+        // Cosine and label of every hit: what bench/relevance.ts fits the relevance curve on.
+        hits: hits.map((h) => ({
+          dense: h.denseScore ?? null,
+          gold: !negative && h.payload.externalId === q.paragraphId,
+          ...(process.env.SRAG_BENCH_DUMP_HITS ? { text: h.payload.text } : {}),
+        })),
+        ...(process.env.SRAG_BENCH_DUMP_HITS ? { answers: q.answers, quotes: answer.citations.map((c) => c.quote) } : {}),
       });
     };
     let firstQuoted = 0;

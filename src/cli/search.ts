@@ -11,7 +11,12 @@ export async function runSearch(api: ApiClient, query: string, k: number, json: 
   hits.forEach((h, i) => {
     const where = h.page ? `${h.title}, p. ${h.page}` : h.title;
     const snippet = h.text.replace(/\s+/g, ' ').slice(0, 240);
-    out(`${i + 1}. ${where}  (score ${h.score.toFixed(3)})\n   ${snippet}${h.text.length > 240 ? '…' : ''}`);
+    out(`${i + 1}. ${where}  (${scoreLabel(h)})\n   ${snippet}${h.text.length > 240 ? '…' : ''}`);
   });
   return 0;
+}
+
+/** People read "relevance 87 %"; the ranking score shows only when the model has no relevance curve. */
+export function scoreLabel(h: Pick<SearchHitT, 'score' | 'relevance'>): string {
+  return h.relevance !== undefined ? `relevance ${Math.round(h.relevance * 100)} %` : `score ${h.score.toFixed(3)}`;
 }

@@ -11,6 +11,8 @@ import type { ChunkPayload, Citation } from './types.js';
 /** A retrieved chunk as citations need it; the index's CitableChunk fits (domain imports nothing from index/). */
 export interface CitableChunk {
   score: number;
+  /** 0-1 relevance shown to users, when retrieval knows it. */
+  relevance?: number;
   payload: ChunkPayload;
 }
 
@@ -78,6 +80,7 @@ export function citationFor(n: number, chunk: CitableChunk, span: SentenceSpan):
     score: chunk.score,
   };
   if (p.page !== undefined) c.page = p.page;
+  if (chunk.relevance !== undefined) c.relevance = chunk.relevance;
   return c;
 }
 

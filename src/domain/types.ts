@@ -109,4 +109,6 @@ export interface Citation {
   end: number;
   quote: string;
   score: number;
+  /** 0-1 relevance of the cited chunk (domain/relevance.ts), when retrieval knows it. */
+  relevance?: number;
 }

@@ -24,7 +24,7 @@ export interface GeneratedAnswer {
   /** Verification problems (numbers and ids only; safe to log). */
   problems?: string[];
   /** How well the retrieved chunks match the question (extractive answers; diagnostics, never shown to users). */
-  relevance?: { unionCoverage: number; coverage: number; dense?: number; namesFound?: number };
+  relevance?: { unionCoverage: number; coverage: number; dense?: number; best?: number; namesFound?: number };
 }
 
 export type GenerateEvent = { type: 'token'; text: string } | { type: 'done'; answer: GeneratedAnswer };

@@ -211,6 +211,7 @@ export function createApp(deps: AppDeps): express.Express {
       end: h.payload.end,
       text: h.payload.text,
       score: h.score,
+      ...(h.relevance !== undefined ? { relevance: h.relevance } : {}),
     }));
     note.documentIds = out.map((h) => h.documentId);
     deps.metrics.audited.inc({ route: 'search' });

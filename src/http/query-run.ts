@@ -51,6 +51,7 @@ export interface QueryRun {
 export function citationOut(c: Citation): CitationOutT {
   const out: CitationOutT = { n: c.n, documentId: c.documentId, title: c.title, source: c.source, start: c.start, end: c.end, quote: c.quote, score: c.score };
   if (c.page !== undefined) out.page = c.page;
+  if (c.relevance !== undefined) out.relevance = c.relevance;
   return out;
 }
 

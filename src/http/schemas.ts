@@ -66,7 +66,9 @@ const SourceSpan = z.object({
   end: z.number().int(),
 });
 
-export const SearchHit = SourceSpan.extend({ chunkId: z.string(), text: z.string(), score: z.number() });
+/** `score` orders hits (cosine, rank-based BM25 or fused RRF); `relevance` is the 0-1 figure to show people. */
+const Relevance = z.number().min(0).max(1).optional();
+export const SearchHit = SourceSpan.extend({ chunkId: z.string(), text: z.string(), score: z.number(), relevance: Relevance });
 export const SearchResponse = z.object({ hits: z.array(SearchHit) });
 
 const queryK = z.number().int().min(1).max(50);
@@ -82,7 +84,7 @@ export const QueryRequest = z
   })
   .strict();
 
-export const CitationOut = SourceSpan.extend({ n: z.number().int(), quote: z.string(), score: z.number() });
+export const CitationOut = SourceSpan.extend({ n: z.number().int(), quote: z.string(), score: z.number(), relevance: Relevance });
 
 export const QueryResponse = z.object({
   answer: z.string(),

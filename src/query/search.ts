@@ -1,4 +1,5 @@
 import { rrf } from '../domain/fusion.js';
+import { relevanceCurveFor, relevanceOf, type RelevanceCurve } from '../domain/relevance.js';
 import type { Embedder } from '../embed/port.js';
 import { AppError, ConfigError } from '../errors.js';
 import type { LexicalIndex } from '../index/lexical.js';
@@ -23,6 +24,8 @@ export interface RetrievedPoint extends ScoredPoint {
   denseScore?: number;
   /** BM25 score, when the lexical retriever returned the point. */
   bm25Score?: number;
+  /** 0-1, what users are shown (domain/relevance.ts); absent when the model has no fitted curve or no cosine is known. */
+  relevance?: number;
 }
 
 export interface SearchOptions {
@@ -80,6 +83,19 @@ export function fuseHits(dense: readonly ScoredPoint[], sparse: readonly ScoredP
     });
 }
 
+/**
+ * Sets `relevance` from each hit's cosine. A fused hit the dense retriever did not return ranks below
+ * every dense candidate, so its cosine is at most the last candidate's: that bound stands in for it.
+ */
+export function withRelevance(hits: RetrievedPoint[], curve: RelevanceCurve | undefined, denseFloor?: number): RetrievedPoint[] {
+  if (!curve) return hits;
+  for (const h of hits) {
+    const cosine = h.denseScore ?? denseFloor;
+    if (cosine !== undefined) h.relevance = relevanceOf(curve, cosine);
+  }
+  return hits;
+}
+
 /** The score a hit at 0-based `rank` gets when only its rank may be shown (same shape as RRF). */
 export function rankScore(rank: number): number {
   return 1 / (60 + rank + 1);
@@ -111,7 +127,10 @@ export function createSearchService(deps: SearchDeps): SearchService {
       await refresh();
       let hits: RetrievedPoint[];
       if (use === 'dense') {
-        hits = (await deps.index.search(collection, vector!, k, filter)).map((h) => ({ ...h, denseScore: h.score }));
+        hits = withRelevance(
+          (await deps.index.search(collection, vector!, k, filter)).map((h) => ({ ...h, denseScore: h.score })),
+          relevanceCurveFor(embedder.modelId),
+        );
       } else if (use === 'bm25') {
         // Raw BM25 depends on corpus statistics (IDF) that include documents the viewer cannot see:
         // a rank-based score leaks nothing about them. The raw score stays internal (bm25Score).
@@ -132,7 +151,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
         } else {
           const lexical = await lexicalFor(collection);
           const dense = await deps.index.search(collection, vector!, n, filter);
-          hits = fuseHits(dense, await lexical.search(query, n, filter), k);
+          hits = withRelevance(fuseHits(dense, await lexical.search(query, n, filter), k), relevanceCurveFor(embedder.modelId), dense.at(-1)?.score);
         }
       }
       return { hits, timings: { embedMs: t1 - t0, retrieveMs: performance.now() - t1 } };

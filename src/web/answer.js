@@ -3,10 +3,11 @@
  * `[n]` markers with a citation become buttons; others stay text until their citation arrives.
  */
 
-/** @typedef {{ n: number, documentId: string, title: string, source: string, page?: number, start: number, end: number, quote: string, score: number }} Citation */
+/** @typedef {{ n: number, documentId: string, title: string, source: string, page?: number, start: number, end: number, quote: string, score: number, relevance?: number }} Citation */
 
 export function citationLabel(/** @type {Citation} */ c) {
-  return c.page ? `${c.title}, page ${c.page}` : c.title;
+  const where = c.page ? `${c.title}, page ${c.page}` : c.title;
+  return c.relevance === undefined ? where : `${where} (relevance ${Math.round(c.relevance * 100)} %)`;
 }
 
 /**

@@ -81,6 +81,20 @@ describe('extractive generator', () => {
     expect(result).toMatchObject({ answer: NOT_FOUND_ANSWER, citations: [], mode: 'extractive', verified: true });
   });
 
+  it('says "not found" when the best chunk\'s relevance is under the floor, answers when it is over or unknown', async () => {
+    const question = 'How many vacation days do employees get?';
+    const withRelevance = (r: number) => chunks.map((c, i) => ({ ...c, relevance: i === 0 ? r : r / 2 }));
+    const low = await extractive.generate({ question, chunks: withRelevance(0.01) });
+    expect(low.answer).toBe(NOT_FOUND_ANSWER);
+    expect(low.relevance?.best).toBe(0.01);
+    const high = await extractive.generate({ question, chunks: withRelevance(0.4) });
+    expect(high.answer).not.toBe(NOT_FOUND_ANSWER);
+    expect(high.citations.length).toBeGreaterThan(0);
+    // Retrieval without a relevance curve (BM25 only, an unknown model) is not judged by the floor.
+    expect((await extractive.generate({ question, chunks })).answer).not.toBe(NOT_FOUND_ANSWER);
+    expect((await createExtractiveGenerator({ minRelevance: 0 }).generate({ question, chunks: withRelevance(0.01) })).answer).not.toBe(NOT_FOUND_ANSWER);
+  });
+
   it('respects maxSentences', async () => {
     const result = await createExtractiveGenerator({ maxSentences: 1 }).generate({
       question: 'vacation days expire doctor note sick leave fire exit',

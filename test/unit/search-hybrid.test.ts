@@ -11,6 +11,7 @@ import { createLexicalIndex, type LexicalIndex } from '../../src/index/lexical.j
 import type { VectorIndex } from '../../src/index/port.js';
 import { coalesce } from '../../src/query/coalesce.js';
 import { createLexicalSource } from '../../src/query/lexical-source.js';
+import { relevanceCurveFor, relevanceOf } from '../../src/domain/relevance.js';
 import { createSearchService } from '../../src/query/search.js';
 
 const DIM = 4;
@@ -82,6 +83,32 @@ describe('hybrid search', () => {
       lexical: createLexicalSource((collection) => createLexicalIndex(reader, collection)),
       fusionDepth: { factor: 4, min: 10 },
     });
+
+  it('gives each hit a 0-1 relevance from its cosine through the served model curve, bounded for BM25-only hits', async () => {
+    const bge = { ...fakeEmbedder(), modelId: 'bge-small-en-v1.5-q' };
+    const curve = relevanceCurveFor('bge-small-en-v1.5-q')!;
+    const everyone = { groups: [], unrestricted: true };
+    const dense = await service(bge).search(QUERY, 4, everyone, { mode: 'dense' });
+    for (const h of dense.hits) expect(h.relevance).toBe(relevanceOf(curve, h.score));
+    expect(dense.hits[0].relevance).toBeGreaterThan(dense.hits.at(-1)!.relevance!);
+    // Dense depth 2 keeps travel and salary (cosine 1); firmware comes from BM25 alone and ranks below
+    // both in the dense order, so its cosine is bounded by the last dense candidate's.
+    const shallow = createSearchService({
+      index: reader,
+      embedder: bge,
+      collection: async () => 'c',
+      lexical: createLexicalSource((collection) => createLexicalIndex(reader, collection)),
+      fusionDepth: { factor: 0, min: 2 },
+    });
+    const { hits } = await shallow.search('zygomorphic firmware', 3, everyone);
+    const firmware = hits.find((h) => h.payload.documentId === 'doc_firmware')!;
+    expect(firmware.denseScore).toBeUndefined();
+    expect(firmware.relevance).toBe(relevanceOf(curve, 1));
+    for (const h of hits) expect(h.relevance).toBeGreaterThanOrEqual(0);
+    // A model without a fitted curve shows no relevance rather than a made-up one.
+    const plain = await service().search(QUERY, 3, everyone);
+    expect(plain.hits.every((h) => h.relevance === undefined)).toBe(true);
+  });
 
   it('fuses dense and BM25 ranks, keeping each retriever score beside the fused one', async () => {
     const search = service();
