@@ -19,7 +19,7 @@ export interface RelevanceCurve {
  */
 const CURVES: Readonly<Record<string, RelevanceCurve>> = {
   'bge-small-en-v1.5-q': { center: 0.767, scale: 0.0516 },
-  'all-minilm-l6-v2-q': { center: 0.6, scale: 0.05 },
+  'all-minilm-l6-v2-q': { center: 0.691, scale: 0.1045 },
 };
 
 /** The curve of a model, if one was fitted; a manifest may bring its own. */
