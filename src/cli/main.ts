@@ -13,8 +13,9 @@ import { runIngest } from './ingest.js';
 const USAGE = `srag — sovereign retrieval-augmented generation
 
 Usage:
-  srag up                                   start Temporal (local dev server), workers and the API
-  srag serve                                the API alone (TEMPORAL_ADDRESS set; workers run elsewhere)
+  srag up [--llm local]                     start Temporal (local dev server), workers and the API;
+                                            --llm local answers with the in-process model (npm run setup -- --llm)
+  srag serve [--llm local]                  the API alone (TEMPORAL_ADDRESS set; workers run elsewhere)
   srag worker ingest|embed                  one worker in the foreground (metrics on SRAG_METRICS_PORT)
   srag ingest <path|dir>... [--acl g1,g2] [--no-wait] [--pii off|flag|redact] [--replace-acl]
                                             submit an ingestion job and follow its progress
@@ -77,19 +78,20 @@ async function main(argv: string[]): Promise<number> {
     const { runDoctorCommand } = await import('./doctor.js');
     return runDoctorCommand(process.env, { json }, out);
   }
-  const config = loadConfig(process.env);
+  const env = withLlmFlag(command, args, process.env);
+  const config = loadConfig(env);
   const logger = createLogger(config.logLevel, { component: 'cli' });
   const api = createApiClient(apiBaseUrl(config.http.host, config.http.port), process.env.SRAG_API_TOKEN);
 
   switch (command) {
     case 'up': {
       const { runUp } = await import('./up.js');
-      await runUp(config, process.env, logger, out);
+      await runUp(config, env, logger, out);
       return 0;
     }
     case 'serve': {
       const { runUp } = await import('./up.js');
-      await runUp(config, process.env, logger, out, { apiOnly: true });
+      await runUp(config, env, logger, out, { apiOnly: true });
       return 0;
     }
     case 'worker': {
@@ -249,6 +251,15 @@ function pipelineFile(path: string | undefined): { modelDir?: string; chunkToken
     throw new AppError('INVALID_INPUT', `${path}: expected {"modelDir"?: string, "chunkTokens"?: number, "chunkOverlap"?: number}`);
   }
   return p as { modelDir?: string; chunkTokens?: number; chunkOverlap?: number };
+}
+
+/** `srag up|serve --llm local` is SRAG_LLM=local for that run; only the commands that answer take it. */
+function withLlmFlag(command: string, args: ReturnType<typeof parseArgs>, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (!args.flags.has('llm')) return env;
+  const llm = stringFlag(args, 'llm');
+  if (command !== 'up' && command !== 'serve') throw new AppError('INVALID_INPUT', '--llm is an option of srag up and srag serve');
+  if (llm !== 'local') throw new AppError('INVALID_INPUT', '--llm takes "local": the in-process model that npm run setup -- --llm installs');
+  return { ...env, SRAG_LLM: llm };
 }
 
 // Everything srag writes (store, index, audit, keys, Temporal's database) is private to its user.

@@ -2,6 +2,7 @@ import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { createEmbedder } from '../embed/factory.js';
+import { assertLocalModelInstalled } from '../generate/llama-cpp.js';
 import { assertSafeExposure, startApi } from '../http/server.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../obs/logger.js';
@@ -30,6 +31,7 @@ export async function runUp(
   }
   // Refuse an unsafe exposure before anything starts: a refused start leaves nothing running.
   await assertSafeExposure(config);
+  if (config.llm.local) assertLocalModelInstalled(config.llm.local);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   await chmod(config.dataDir, 0o700);
   let dev: DevServer | undefined;
@@ -105,6 +107,7 @@ export async function runUp(
   out(`  API          ${url}  (OpenAPI: ${url}/openapi.json)`);
   out(`  Temporal UI  ${dev?.uiUrl ?? `external cluster at ${address}`}`);
   if (workers.size > 0) out(`  metrics      ${url}/metrics; workers ${[...workers].map(([k, w]) => `${k} http://${config.metrics.host}:${w.metricsPort ?? '?'}/metrics`).join(', ')}`);
+  if (config.llm.local) out(`  answers      local model ${config.llm.local.modelPath} (verified; extractive when a reply fails its check)`);
   out(`  data         ${config.dataDir}`);
   out(`  backups      ${config.lifecycle.backupDir}  (snapshot every ${config.lifecycle.snapshotEvery ?? 'off'}, restore drill every ${config.lifecycle.drillEvery ?? 'off'})`);
   const servedCollection = (await index.getAlias(config.collectionPrefix)) ?? pipeline.collection;

@@ -1,6 +1,6 @@
-import { citationsFromMarkers, verifyAnswer } from '../domain/citations.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../obs/logger.js';
+import { answerFromMarkers } from './marked-answer.js';
 import type { GeneratedAnswer, GenerateEvent, GenerateInput, Generator } from './port.js';
 import { buildChatMessages } from './prompt.js';
 import { sseData } from './sse.js';
@@ -41,15 +41,7 @@ export function createOpenAiChatGenerator(options: OpenAiChatOptions): Generator
   const timeoutMs = options.timeoutMs ?? 60_000;
   const log = options.logger.child({ component: 'openai-chat', model: options.model });
 
-  function finish(input: GenerateInput, raw: string): GeneratedAnswer {
-    const answer = cleanAnswer(raw);
-    const citations = citationsFromMarkers(answer, input.chunks);
-    const check = verifyAnswer(answer, citations, input.chunks);
-    // An answer without a single citation passes verifyAnswer vacuously but proves nothing.
-    const problems = citations.length === 0 ? [...check.problems, 'answer has no citations'] : check.problems;
-    const verified = problems.length === 0;
-    return { answer, citations, mode: 'llm', verified, ...(verified ? {} : { problems }) };
-  }
+  const finish = (input: GenerateInput, raw: string): GeneratedAnswer => answerFromMarkers(input, cleanAnswer(raw));
 
   /** Maps a failed request to UPSTREAM_ERROR, except the caller's own abort, which propagates as is. */
   function upstreamError(err: unknown, signal: AbortSignal | undefined, timeout: AbortSignal): unknown {
