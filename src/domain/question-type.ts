@@ -14,8 +14,8 @@ const KIND_PATTERNS: [AnswerKind, RegExp][] = [
   ['duration', /\bhow long\b|\bhow much time\b|\bhow many (?:seconds|minutes|hours|days|weeks|months|years)\b|\bfor how long\b|\bduration\b|\btime limit\b/i],
   ['date', /^\s*when\b|\bwhat (?:year|date|day|month|century|decade|time)\b|\bwhich (?:year|date|day|month|century|decade)\b|\bin what year\b/i],
   ['number', /\bhow (?:many|much|large|big|tall|high|far|old|deep|long ago|often)\b|\bwhat (?:number|percentage|percent|amount|proportion|share|fraction|size|population|price|cost|rate)\b|\bwhat is the (?:number|amount|total)\b/i],
-  ['person', /^\s*(?:who|whom|whose)\b|\bwhich (?:person|people|man|woman|author|king|queen|president|player|scientist|company|organization|team)\b/i],
-  ['place', /^\s*where\b|\bwhat (?:city|country|state|place|region|continent|town|province|county|location)\b|\bin which (?:city|country|state|region)\b/i],
+  ['person', /^\s*(?:who|whom|whose)\b|\b(?:which|what) (?:person|people|man|woman|author|king|queen|president|player|scientist|company|companies|organi[sz]ations?|team|group|agency|body|institution|university|party)\b|\bwhat is the name of\b|\bwhat (?:was|is) (?:his|her|their|its) name\b/i],
+  ['place', /^\s*where\b|\b(?:what|which) (?:city|cities|country|countries|state|states|place|places|region|regions|continent|town|province|county|location|river|island|area)\b|\bin which (?:city|country|state|region)\b/i],
 ];
 
 export function answerKind(question: string): AnswerKind {
@@ -26,15 +26,31 @@ export function answerKind(question: string): AnswerKind {
 const HOLDS: Record<Exclude<AnswerKind, 'other'>, RegExp> = {
   // "three (3) minutes", "30 days", "two weeks"
   duration: new RegExp(`${NUMBER}(?:\\s*\\(\\d+\\))?[\\s-]*${TIME_UNIT}\\b`, 'i'),
-  number: new RegExp(`\\d|\\b(?:${NUMBER_WORDS})\\b|%|\\bpercent\\b`, 'i'),
+  number: new RegExp(`\\d[\\d,.]*|\\b(?:${NUMBER_WORDS})\\b|%|\\bpercent\\b`, 'i'),
   // a year, a month name, a century or decade
   date: new RegExp(`\\b(?:1\\d{3}|20\\d{2})s?\\b|\\b(?:${MONTHS})\\b\\.?\\s*\\d|\\b\\d{1,2}(?:st|nd|rd|th)\\s+century\\b|\\b(?:${MONTHS})\\b`, 'i'),
   // a capitalized word that does not start the sentence
-  person: /[^\s.!?]\s+\p{Lu}\p{Ll}+/u,
+  person: /(?<=[^\s.!?]\s+)\p{Lu}\p{Ll}+/u,
   place: /\b(?:in|at|from|of|near|to)\s+(?:the\s+)?\p{Lu}\p{Ll}+/u,
 };
 
-/** Whether `sentence` contains something of the kind asked for (always false for 'other'). */
-export function holdsAnswerKind(kind: AnswerKind, sentence: string): boolean {
-  return kind !== 'other' && HOLDS[kind].test(sentence);
+/**
+ * Whether `sentence` contains something of the kind asked for (always false for 'other'). Given the
+ * question, what it already says does not count: "Who besides Woodrow Wilson …" is not answered by a
+ * sentence whose only name is Woodrow Wilson, nor "How many tackles in 2015 …" by "in 2015".
+ */
+export function holdsAnswerKind(kind: AnswerKind, sentence: string, question?: string): boolean {
+  if (kind === 'other') return false;
+  if (question === undefined) return HOLDS[kind].test(sentence);
+  const asked = new Set(question.toLowerCase().match(WORD) ?? []);
+  const pattern = new RegExp(HOLDS[kind].source, `${HOLDS[kind].flags}g`);
+  for (const m of sentence.matchAll(pattern)) {
+    const words = m[0].toLowerCase().match(WORD) ?? [];
+    // A match of only the question's words and connectors (in, the, of) brings nothing new.
+    if (words.some((w) => !asked.has(w) && !CONNECTORS.has(w))) return true;
+  }
+  return false;
 }
+
+const WORD = /[\p{L}\p{N}]+/gu;
+const CONNECTORS = new Set(['in', 'at', 'from', 'of', 'near', 'to', 'the']);

@@ -119,7 +119,7 @@ export function createExtractiveGenerator(options: ExtractiveOptions = {}): Gene
       for (const sentence of splitSentences(chunk.payload.text)) {
         for (const span of quotableSpans(chunk.payload.text, sentence)) {
           const text = chunk.payload.text.slice(span.start, span.end);
-          candidates.push({ chunk: ci, sentence: si++, span, terms: contentTerms(text), coverage: 0, score: 0, holdsKind: holdsAnswerKind(kind, text) });
+          candidates.push({ chunk: ci, sentence: si++, span, terms: contentTerms(text), coverage: 0, score: 0, holdsKind: holdsAnswerKind(kind, text, question) });
         }
       }
     });

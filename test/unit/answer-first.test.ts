@@ -13,6 +13,9 @@ describe('answerKind', () => {
     ['What percentage of students attend private schools?', 'number'],
     ['Who chairs the board?', 'person'],
     ['Where is the assembly point?', 'place'],
+    ['What organization offers awards for large primes?', 'person'],
+    ['What is the name of the student theater troupe?', 'person'],
+    ['What regions does the north-east border?', 'place'],
     ['What did Luther try to avoid?', 'other'],
   ])('%s -> %s', (question, kind) => {
     expect(answerKind(question)).toBe(kind);
@@ -34,6 +37,21 @@ describe('holdsAnswerKind', () => {
     ['other', 'Anything at all 2020.', false],
   ])('%s in %s: %s', (kind, sentence, holds) => {
     expect(holdsAnswerKind(kind, sentence)).toBe(holds);
+  });
+
+  // What the question already names is not an answer to it.
+  it.each<[AnswerKind, string, string, boolean]>([
+    ['person', 'Who besides Woodrow Wilson had the idea?', 'He joined the inquiry of President Woodrow Wilson.', true],
+    ['person', 'Who besides Woodrow Wilson had the idea?', 'He joined the inquiry of Woodrow Wilson.', false],
+    ['person', 'Who besides Woodrow Wilson had the idea?', 'It was the idea of the American delegation.', true],
+    ['date', 'What happened in 1917 after the war?', 'The inquiry began in 1917.', false],
+    ['date', 'What happened in 1917 after the war?', 'The inquiry began in 1917 and ended in 1919.', true],
+    ['number', 'How many tackles did he make in 2015?', 'He played well in 2015.', false],
+    ['number', 'How many tackles did he make in 2015?', 'He made 118 tackles in 2015.', true],
+    ['place', 'Where in Paris did they meet?', 'They met in Paris.', false],
+    ['place', 'Where in Paris did they meet?', 'They met at Versailles near Paris.', true],
+  ])('%s asked by %j in %j: %s', (kind, question, sentence, holds) => {
+    expect(holdsAnswerKind(kind, sentence, question)).toBe(holds);
   });
 });
 
