@@ -234,8 +234,9 @@ describe('ingestCorpus / ingestDocument workflows', () => {
     });
   });
 
-  it('continues-as-new between manifest pages and carries the report across runs', async () => {
+  it('continues-as-new between manifest pages and carries the report across runs; srag jobs lists it once', async () => {
     const fakes = fakeActivities({ failFor: { '/s-3': 'NO_TEXT' } });
+    const jobId = 'job_c0ntinued0123456789a';
     const sources = Array.from({ length: 7 }, (_, i) => `/s-${i}`);
     let firstRunId = '';
     const report = await run(
@@ -248,12 +249,29 @@ describe('ingestCorpus / ingestDocument workflows', () => {
         expect((await handle.describe()).runId).not.toBe(firstRunId);
         return result as JobProgress;
       },
-      { tuning: { pageSize: 2, historyBudget: 1 } },
+      { tuning: { pageSize: 2, historyBudget: 1 }, jobId },
     );
     expect(report.status).toBe('completed');
     expect(report.sources).toEqual({ total: 7, done: 7 });
     expect(report.documents).toEqual({ total: 7, done: 6, failed: 1, skipped: 0 });
     expect(report.errors).toEqual([expect.objectContaining({ source: '/s-3', code: 'NO_TEXT' })]);
+
+    // srag jobs lists the job once, as it ended, though each run is its own execution in visibility.
+    const jobs = createJobService({ client, store: createFsBlobStore(mkdtempSync(join(tmpdir(), 'srag-wf-list-'))), taskQueue: 'unused', embedTaskQueue: 'unused', pipeline, concurrency: 1 });
+    // Visibility is eventually consistent: wait until the last run shows as completed, however long that takes.
+    const executions = async () => {
+      const out: string[] = [];
+      for await (const wf of client.workflow.list({ query: `WorkflowId = '${workflowIdForJob(jobId)}'` })) out.push(wf.status.name);
+      return out;
+    };
+    let seen = await executions();
+    while (!seen.includes('COMPLETED')) {
+      await new Promise((r) => setTimeout(r, 200));
+      seen = await executions();
+    }
+    expect(seen.filter((s) => s === 'CONTINUED_AS_NEW').length).toBeGreaterThan(0);
+    const listed = (await jobs.list(1000)).filter((j) => j.jobId === jobId);
+    expect(listed).toEqual([expect.objectContaining({ jobId, status: 'completed' })]);
   });
 
   it('counts every error by code past the kept 200, and pages through all of them from the errors files', async () => {
