@@ -31,7 +31,7 @@ export interface ParseSourceOptions {
 export const DEFAULT_PDF_TIMEOUT_MS = 60_000;
 
 /** Bumped whenever parser output can change for the same bytes: it is part of the pipeline version. */
-export const PARSER_ID = 'srag-parse/1';
+export const PARSER_ID = 'srag-parse/2';
 
 function requireText(doc: ParsedDocument): ParsedDocument {
   if (doc.text.trim() === '') throw new DocumentError('NO_TEXT', `${doc.type} document has no text (empty or whitespace only)`);
