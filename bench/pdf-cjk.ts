@@ -39,6 +39,15 @@ const reference: { name: string; read: (file: string) => string } | undefined = 
     ? { name: 'pdf2txt.py', read: (file) => execFileSync('pdf2txt.py', [file], { encoding: 'utf8', maxBuffer: 256e6 }) }
     : undefined;
 
+/** The reference's text, or undefined where it refuses the file (empty, encrypted, broken). */
+function readReference(file: string): string | undefined {
+  try {
+    return reference?.read(file);
+  } catch {
+    return undefined;
+  }
+}
+
 const compact = (text: string) => text.normalize('NFKC').replace(/\s+/gu, '');
 
 function bigrams(text: string): Map<string, number> {
@@ -114,7 +123,7 @@ const rows: Row[] = [];
 try {
   for (const file of files) {
     const bytes = new Uint8Array(readFileSync(join(root, file)));
-    const ref = reference?.read(join(root, file));
+    const ref = readReference(join(root, file));
     const after = await read(withData, bytes);
     const before = await read(without, bytes);
     const row: Row = {
@@ -138,7 +147,9 @@ try {
   await Promise.all([withData.close(), without.close()]);
 }
 if (!json && reference) {
-  const mean = (pick: (r: Row) => number | null) => rows.reduce((n, r) => n + (pick(r) ?? 0), 0) / Math.max(1, rows.length);
+  // Over the files the reference could read; a file srag fails counts as 0.
+  const compared = rows.filter((r) => r.reference !== null);
+  const mean = (pick: (r: Row) => number | null) => compared.reduce((n, r) => n + (pick(r) ?? 0), 0) / Math.max(1, compared.length);
   const total = (pick: (r: Row) => number) => rows.reduce((n, r) => n + pick(r), 0);
   console.log(
     `mean similarity ${mean((r) => r.after.similarity).toFixed(3)} (before ${mean((r) => r.before.similarity).toFixed(3)}); ` +
