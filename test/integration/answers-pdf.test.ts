@@ -42,6 +42,18 @@ describe('answers on real PDFs', () => {
     expect(citations[0].quote.replace(/\s+/g, ' ')).toMatch(/three \(3\) minutes/i);
   });
 
+  // From test/fixtures/pdf-qa.jsonl (bench/pdf-qa.ts): the answer sits on one known page of a long PDF,
+  // and the first citation must point at that page, not just at the file.
+  it.each([
+    ['What is the average total cost per operator of revising the minimum equipment list?', '$7,650', 'federal-register-2020-17221.pdf', 6],
+    ['How many employees did Molina Hospital Management lay off in Long Beach?', '385', 'WARN-Report-for-7-1-2015-to-03-25-2016.pdf', 10],
+  ])('cites the page that holds the answer: %s', async (question, answer, file, page) => {
+    const { citations } = await ask(question);
+    expect(citations[0]).toMatchObject({ page });
+    expect(citations[0].source.endsWith(file)).toBe(true);
+    expect(citations[0].quote.replace(/\s+/g, ' ')).toContain(answer);
+  });
+
   it('says plainly that it could not find an off-topic answer', async () => {
     const { answer, citations } = await ask('What is the capital of Mongolia?');
     expect(answer).toBe(NOT_FOUND_ANSWER);
