@@ -43,6 +43,10 @@ for (const source of new Set(items.flatMap((i) => (i.source ? [i.source] : [])))
   if (!allPdfs.includes(source)) throw new Error(`${QA_FILE} names ${source}, which is not under ${pdfDir}`);
 }
 
+// A PDF parser closing its child process waits for the exit of an unreferenced child; with nothing else
+// pending Node would end this script there (exit 13). Held until the benchmark is done.
+const keepAlive = setInterval(() => {}, 1 << 30);
+
 const config = loadConfig(process.env);
 const logger = createLogger('warn');
 const embedder = await createEmbedder(config.embedding, logger);
@@ -155,4 +159,5 @@ try {
   }
 } finally {
   await embedder.close();
+  clearInterval(keepAlive);
 }
