@@ -17,6 +17,7 @@ import { GiB, MiB, type CheckResult, type DoctorReport } from '../../src/service
 import { checkDisk, type FsStats } from '../../src/services/doctor/disk.js';
 import { exitCodeOf, formatReport, reportJson } from '../../src/services/doctor/format.js';
 import { checkIndex } from '../../src/services/doctor/index-check.js';
+import { ceilingPoints, checkIndexSize, EMBEDDED_INDEX_CEILING } from '../../src/services/doctor/index-size.js';
 import { checkModel } from '../../src/services/doctor/model.js';
 import { checkPorts, createPortProbe, type PortProbe, type PortSpec } from '../../src/services/doctor/ports.js';
 import { redactText, safeUrl } from '../../src/services/doctor/redact.js';
@@ -495,7 +496,7 @@ describe('runDoctor', () => {
     expect(r.ok).toBe(false);
     expect(r.checks[0]).toMatchObject({ name: 'config', status: 'fail', detail: expect.stringContaining('SRAG_PORT') });
     expect(r.checks.slice(1).map((c) => [c.status, c.detail])).toEqual(r.checks.slice(1).map(() => ['skipped', 'skipped: configuration invalid']));
-    expect(r.checks.map((c) => c.name)).toEqual(['config', 'ports', 'disk', 'data-dir', 'model', 'temporal', 'index', 'backup-dir', 'snapshots', 'schedules']);
+    expect(r.checks.map((c) => c.name)).toEqual(['config', 'ports', 'disk', 'data-dir', 'model', 'temporal', 'index', 'index-size', 'backup-dir', 'snapshots', 'schedules']);
   });
 
   it('runs every check in order; Temporal down fails it and skips the schedules', async () => {
@@ -508,11 +509,44 @@ describe('runDoctor', () => {
       ['model', 'ok'],
       ['temporal', 'fail'],
       ['index', 'warn'],
+      ['index-size', 'skipped'],
       ['backup-dir', 'ok'],
       ['snapshots', 'warn'],
       ['schedules', 'skipped'],
     ]);
     expect(r.ok).toBe(false);
+  });
+
+  /** An index whose alias serves one collection of `points` points: what a large deployment answers. */
+  const servingIndex = (points: number, dimension: number) => async () =>
+    ({
+      getAlias: async (alias: string) => (alias === 'srag' ? 'srag_big' : undefined),
+      listCollections: async () => [{ name: 'srag_big', dimension, points }],
+      count: async () => points,
+      close: async () => undefined,
+    }) as unknown as VectorIndex;
+  const indexSize = async (points: number, dimension: number, env: Record<string, string> = {}) => {
+    const r = await runDoctor({ ...deps, env: { ...deps.env, ...env }, openIndex: servingIndex(points, dimension) });
+    return r.checks.find((c) => c.name === 'index-size');
+  };
+
+  it('index-size: past the embedded ceiling it warns and recommends Qdrant; the ceiling shrinks with the dimension', async () => {
+    const limit = EMBEDDED_INDEX_CEILING.points;
+    expect(await indexSize(limit, 384)).toMatchObject({ status: 'ok', detail: expect.stringContaining('100 % of the embedded index') });
+    expect(await indexSize(limit + 1, 384)).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining(`${(limit + 1).toLocaleString('en-US')} points at 384 d`),
+      fix: expect.stringMatching(/srag index migrate --to qdrant.*QDRANT_URL/),
+    });
+    expect(await indexSize(limit / 2 + 1, 768)).toMatchObject({ status: 'warn' });
+    expect(await indexSize(limit / 2, 768)).toMatchObject({ status: 'ok' });
+    expect(ceilingPoints(768)).toBe(limit / 2);
+  });
+
+  it('index-size: a collection on Qdrant is never past the embedded ceiling; no served collection skips it', async () => {
+    const big = await indexSize(10 * EMBEDDED_INDEX_CEILING.points, 384, { QDRANT_URL: 'http://127.0.0.1:6333' });
+    expect(big).toMatchObject({ status: 'ok', detail: expect.stringContaining('on Qdrant') });
+    expect(checkIndexSize(false, undefined)).toMatchObject({ status: 'skipped' });
   });
 
   it('no secret reaches the report, even inside an error message', async () => {

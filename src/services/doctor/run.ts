@@ -3,7 +3,8 @@ import { loadConfig, type Config } from '../../config.js';
 import { listSchedules } from '../lifecycle.js';
 import { fail, messageOf, ok, reportOf, skipped, type CheckResult, type DoctorReport } from './check.js';
 import { checkDisk, type Statfs } from './disk.js';
-import { checkIndex, type OpenReadIndex } from './index-check.js';
+import { inspectIndex, type OpenReadIndex } from './index-check.js';
+import { checkIndexSize } from './index-size.js';
 import { checkModel, type OpenEmbedder } from './model.js';
 import { checkPorts, type PortProbe, type PortSpec } from './ports.js';
 import { redactCheck, secretsOf } from './redact.js';
@@ -25,7 +26,7 @@ export interface DoctorDeps {
   openIndex: OpenReadIndex;
 }
 
-const AFTER_CONFIG = ['ports', 'disk', 'data-dir', 'model', 'temporal', 'index', 'backup-dir', 'snapshots', 'schedules'];
+const AFTER_CONFIG = ['ports', 'disk', 'data-dir', 'model', 'temporal', 'index', 'index-size', 'backup-dir', 'snapshots', 'schedules'];
 
 /** The ports `srag up` will listen on. The dev server's only without TEMPORAL_ADDRESS; the workers run locally either way. */
 export function portSpecs(config: Config): PortSpec[] {
@@ -83,7 +84,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
       temporal,
     ]);
     const [index, backupDir, snapshots, schedules] = await Promise.all([
-      checkIndex(config, deps.openIndex),
+      inspectIndex(config, deps.openIndex),
       checkWritableDir(config.lifecycle.backupDir, { name: 'backup-dir', what: 'backup dir', envVar: 'SRAG_BACKUP_DIR', creator: 'the first snapshot' }),
       checkSnapshots(config.lifecycle, now()),
       checkSchedules(
@@ -92,7 +93,8 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
         t.unreachable,
       ),
     ]);
-    return done([configured, ...ports, ...disks, dataDir, model, t.result, index, backupDir, snapshots, schedules]);
+    const indexSize = checkIndexSize(Boolean(config.qdrant.url), index.served);
+    return done([configured, ...ports, ...disks, dataDir, model, t.result, index.result, indexSize, backupDir, snapshots, schedules]);
   } finally {
     const t = await temporal;
     await t.client?.connection.close().catch(() => undefined);
