@@ -18,7 +18,7 @@ import {
   RecordType,
 } from './log-format.js';
 import { scanFrames } from './log-scan.js';
-import { MemoryCollection } from './memory-collection.js';
+import { MemoryCollection, type MemoryCollectionOptions } from './memory-collection.js';
 
 export const LOG_FILE = 'log.bin';
 export const MANIFEST_FILE = 'manifest.json';
@@ -161,7 +161,7 @@ export async function writeCollectionDir(tempDir: string, mem: MemoryCollection)
 export async function loadCollection(
   dir: string,
   name: string,
-  options: { writable: boolean; logger: Logger },
+  options: { writable: boolean; logger: Logger } & MemoryCollectionOptions,
 ): Promise<CollectionState> {
   const dimension = await readManifestDimension(dir);
   const logFile = path.join(dir, LOG_FILE);
@@ -176,7 +176,7 @@ export async function loadCollection(
     if (header.dimension !== dimension) {
       throw new AppError('INDEX_ERROR', 'collection log and manifest disagree on the dimension', { details: { collection: name } });
     }
-    const mem = new MemoryCollection(dimension);
+    const mem = new MemoryCollection(dimension, 1024, true, { int8: options.int8 });
     let entries = 0;
     const scan = await scanFrames(handle, HEADER_BYTES, stat.size, (body) => {
       entries += applyBody(mem, body);

@@ -1,10 +1,23 @@
 import { endianness } from 'node:os';
 import type { ChunkPayload } from '../domain/types.js';
 import type { CompiledFilter } from './filter.js';
+import { Int8Rows } from './int8-rows.js';
 import { TopK } from './top-k.js';
 import { VectorMatrix } from './vector-matrix.js';
 
 const LITTLE_ENDIAN = endianness() === 'LE';
+
+/**
+ * How many int8 candidates are rescored on f32 per result wanted (and at least RESCORE_MIN): enough
+ * that the exact top-k survives quantization error (bench:scale and the index tests measure recall).
+ */
+const RESCORE_FACTOR = 8;
+const RESCORE_MIN = 100;
+
+export interface MemoryCollectionOptions {
+  /** Keep int8 codes of every vector and scan those first, rescoring the best candidates on f32. */
+  int8?: boolean;
+}
 
 export interface SlotHit {
   id: string;
@@ -19,6 +32,7 @@ export interface SlotHit {
  */
 export class MemoryCollection {
   private readonly matrix: VectorMatrix;
+  private readonly codes?: Int8Rows;
   private ids: string[] = [];
   private payloads: ChunkPayload[] = [];
   private readonly slotOf = new Map<string, number>();
@@ -28,8 +42,14 @@ export class MemoryCollection {
   /** Distinguishes this incarnation from a dropped-and-recreated collection of the same name. */
   private readonly incarnation = Math.random().toString(36).slice(2, 10);
 
-  constructor(readonly dimension: number, initialCapacity = 1024, useSimd = true) {
+  constructor(readonly dimension: number, initialCapacity = 1024, useSimd = true, options: MemoryCollectionOptions = {}) {
     this.matrix = new VectorMatrix(dimension, initialCapacity, useSimd);
+    if (options.int8) this.codes = new Int8Rows(dimension, initialCapacity, useSimd);
+  }
+
+  /** Whether searches scan int8 codes first (rescoring on f32). */
+  get int8(): boolean {
+    return this.codes !== undefined;
   }
 
   /** Whether search runs in the WebAssembly SIMD kernel (else a JS loop). */
@@ -62,6 +82,7 @@ export class MemoryCollection {
       return existing;
     }
     this.matrix.ensureRows(this.live + 1);
+    this.codes?.ensureRows(this.live + 1);
     const slot = this.live++;
     this.ids[slot] = id;
     this.payloads[slot] = payload;
@@ -73,6 +94,7 @@ export class MemoryCollection {
   upsert(id: string, vector: Float32Array, payload: ChunkPayload): void {
     const slot = this.place(id, payload);
     this.matrix.setRow(slot, vector);
+    this.codes?.setRow(slot, vector);
   }
 
   /** Upsert with the vector read straight from little-endian f32 bytes (log replay, no temp array). */
@@ -86,6 +108,7 @@ export class MemoryCollection {
       const row = this.matrix.row(slot);
       for (let j = 0; j < dim; j++) row[j] = view.getFloat32(j * 4, true);
     }
+    this.codes?.setRow(slot, this.matrix.row(slot));
   }
 
   delete(id: string): boolean {
@@ -97,6 +120,7 @@ export class MemoryCollection {
     const last = --this.live;
     if (slot !== last) {
       this.matrix.moveRow(last, slot);
+      this.codes?.moveRow(last, slot);
       this.ids[slot] = this.ids[last];
       this.payloads[slot] = this.payloads[last];
       this.slotOf.set(this.ids[slot], slot);
@@ -172,13 +196,19 @@ export class MemoryCollection {
     }
   }
 
-  /** Exact top-k by dot product; the filter is applied while scanning, before any vector is read. */
-  search(query: Float32Array, k: number, filter: CompiledFilter): SlotHit[] {
+  /**
+   * Top-k by dot product; the filter is applied while scanning, before any vector is read. Exact, or
+   * with int8 codes a quantized first pass whose best candidates are rescored exactly (`exact` skips it).
+   */
+  search(query: Float32Array, k: number, filter: CompiledFilter, opts: { exact?: boolean } = {}): SlotHit[] {
     if (k <= 0 || this.live === 0) return [];
     const top = new TopK(Math.min(k, this.live));
     const matrix = this.matrix;
     matrix.setQuery(query);
-    if (filter.documentIds) {
+    const depth = Math.max(RESCORE_FACTOR * k, RESCORE_MIN);
+    if (this.codes && !opts.exact && !filter.documentIds && this.live > depth) {
+      for (const slot of this.int8Candidates(this.codes, query, depth, filter)) top.offer(matrix.scoreRow(slot), slot);
+    } else if (filter.documentIds) {
       // Bounded by a few documents: score just their rows.
       this.forEachMatch(filter, (slot) => {
         const s = matrix.scoreRow(slot);
@@ -198,6 +228,28 @@ export class MemoryCollection {
         }
       }
     }
+    return this.hitsOf(top);
+  }
+
+  /** Slots of the `depth` best rows by quantized score that pass the filter. */
+  private int8Candidates(codes: Int8Rows, query: Float32Array, depth: number, filter: CompiledFilter): Int32Array {
+    const candidates = new TopK(depth);
+    codes.setQuery(query);
+    const { dots, scales } = codes.scoreAll(this.live);
+    const payloads = this.payloads;
+    const predicate = filter.predicate;
+    let threshold = -Infinity;
+    for (let slot = 0, n = this.live; slot < n; slot++) {
+      const s = dots[slot] * scales[slot];
+      if (s > threshold && (!predicate || predicate(payloads[slot]))) {
+        candidates.offer(s, slot);
+        threshold = candidates.threshold();
+      }
+    }
+    return candidates.slots.subarray(0, candidates.size);
+  }
+
+  private hitsOf(top: TopK): SlotHit[] {
     return top
       .sorted()
       .map(({ score: s, slot }) => ({ id: this.ids[slot], score: s, payload: this.payloads[slot] }))

@@ -50,7 +50,7 @@ export interface VectorIndex {
   deleteWhere(collection: string, filter: PointFilter): Promise<number>;
   /**
    * Cosine similarity top-k (vectors are unit length), filter applied inside the search. `exact` asks an
-   * approximate engine (Qdrant's HNSW graph) for a full scan; the embedded index is always exact.
+   * approximate engine (Qdrant's HNSW graph, the embedded index's int8 scan) for a full f32 scan; the embedded index is exact by default.
    */
   search(collection: string, vector: Float32Array, k: number, filter?: PointFilter, opts?: { exact?: boolean }): Promise<ScoredPoint[]>;
   count(collection: string, filter?: PointFilter): Promise<number>;

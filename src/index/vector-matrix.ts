@@ -1,7 +1,4 @@
-import { AppError } from '../errors.js';
-import { createKernel, simdModule, type ScoresKernel, type WasmMemory } from './simd-kernel.js';
-
-const PAGE = 64 * 1024;
+import { createKernel, grownCapacity, growMemory, PAGE, simdModule, type ScoresKernel, type WasmMemory } from './simd-kernel.js';
 
 /**
  * Row-major f32 storage for one collection's vectors plus the scoring kernel. Rows are padded to a
@@ -64,18 +61,9 @@ export class VectorMatrix {
 
   ensureRows(rows: number): void {
     if (rows <= this.capacity) return;
-    let next = this.capacity;
-    while (next < rows) next = Math.ceil(next * 1.5) + 16;
+    const next = grownCapacity(this.capacity, rows);
     if (this.memory) {
-      const pages = Math.ceil(this.bytesFor(next) / PAGE) - this.memory.buffer.byteLength / PAGE;
-      try {
-        if (pages > 0) this.memory.grow(pages);
-      } catch (err) {
-        throw new AppError('INDEX_ERROR', 'collection outgrew the embedded index (4 GiB of vectors); use Qdrant', {
-          cause: err,
-          details: { rows: next, dimension: this.dimension },
-        });
-      }
+      growMemory(this.memory, this.bytesFor(next), 'the embedded index (4 GiB of vectors)', { rows: next, dimension: this.dimension });
       this.capacity = next;
       this.remap();
     } else {
