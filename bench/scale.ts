@@ -6,7 +6,9 @@
 // top-10 latency p50/p99 over random queries without a filter and with an ACL filter (aclAny of 2
 // groups). Each phase runs in its own child process, so one size's memory never shows in another's.
 // Qdrant runs when QDRANT_URL is set (its memory and disk are the server's, not measured from here).
-// Usage: npm run bench:scale -- [--sizes 10000,100000,1000000] [--backend embedded,qdrant]
+// `embedded-int8` serves the same files with the int8 scan and f32 rescoring, and adds its recall@10
+// against the exact top-10 of the same queries.
+// Usage: npm run bench:scale -- [--sizes 10000,100000,1000000] [--backend embedded,embedded-int8,qdrant]
 //                               [--queries 200] [--batch 1000] [--json]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -31,7 +33,7 @@ const WORDS = ['policy', 'invoice', 'travel', 'contract', 'budget', 'quarter', '
 const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '10000,100000' },
-    backend: { type: 'string', default: 'embedded,qdrant' },
+    backend: { type: 'string', default: 'embedded,embedded-int8,qdrant' },
     queries: { type: 'string', default: '200' },
     batch: { type: 'string', default: '1000' },
     json: { type: 'boolean', default: false },
@@ -68,6 +70,8 @@ interface Row {
   searchAcl?: Latency;
   /** Share of the points the ACL filter lets through. */
   aclSelectivity?: number;
+  /** int8 scan: share of the exact top-10 found, over the queries with and without the filter. */
+  recallAt10?: number;
   note?: string;
 }
 
@@ -160,9 +164,13 @@ async function load(index: VectorIndex, n: number): Promise<{ upsertPerSec: numb
   return { upsertPerSec: Math.round(n / (upsertMs / 1000)), loadSeconds: +((performance.now() - started) / 1000).toFixed(1) };
 }
 
-async function latencies(index: VectorIndex, filter?: PointFilter): Promise<Latency> {
+function queryVectors(): Float32Array[] {
   const next = rng(424242);
-  const queries = Array.from({ length: QUERIES }, () => randomUnit(DIM, next));
+  return Array.from({ length: QUERIES }, () => randomUnit(DIM, next));
+}
+
+async function latencies(index: VectorIndex, filter?: PointFilter): Promise<Latency> {
+  const queries = queryVectors();
   for (const q of queries.slice(0, 10)) await index.search(COLLECTION, q, 10, filter);
   const times: number[] = [];
   for (const q of queries) {
@@ -194,13 +202,27 @@ async function embeddedLoad(dir: string, n: number): Promise<Partial<Row>> {
   }
 }
 
-async function embeddedServe(dir: string, n: number): Promise<Partial<Row>> {
+async function recallAt10(index: VectorIndex): Promise<number> {
+  let found = 0;
+  let wanted = 0;
+  for (const q of queryVectors()) {
+    for (const filter of [undefined, ACL_FILTER]) {
+      const truth = new Set((await index.search(COLLECTION, q, 10, filter, { exact: true })).map((h) => h.id));
+      found += (await index.search(COLLECTION, q, 10, filter)).filter((h) => truth.has(h.id)).length;
+      wanted += truth.size;
+    }
+  }
+  return +(found / wanted).toFixed(4);
+}
+
+async function embeddedServe(dir: string, n: number, quantization: 'none' | 'int8'): Promise<Partial<Row>> {
   const started = performance.now();
-  const index = await createEmbeddedIndex(dir, { readOnly: true });
+  const index = await createEmbeddedIndex(dir, { readOnly: true, quantization });
   const startupSeconds = +((performance.now() - started) / 1000).toFixed(2);
   try {
     const afterStartup = memory();
-    return { startupSeconds, afterStartup, ...(await queryFigures(index, n)), diskMb: Math.round((await diskBytes(dir)) / 1024 / 1024) };
+    const figures = { startupSeconds, afterStartup, ...(await queryFigures(index, n)), diskMb: Math.round((await diskBytes(dir)) / 1024 / 1024) };
+    return quantization === 'int8' ? { ...figures, recallAt10: await recallAt10(index) } : figures;
   } finally {
     await index.close();
   }
@@ -222,7 +244,8 @@ async function qdrantAll(n: number): Promise<Partial<Row>> {
 
 async function runChildPhase(phase: string, n: number, dir: string): Promise<Partial<Row>> {
   if (phase === 'embedded-load') return embeddedLoad(dir, n);
-  if (phase === 'embedded-serve') return embeddedServe(dir, n);
+  if (phase === 'embedded-serve') return embeddedServe(dir, n, 'none');
+  if (phase === 'embedded-int8-serve') return embeddedServe(dir, n, 'int8');
   if (phase === 'qdrant') return qdrantAll(n);
   throw new Error(`unknown phase ${phase}`);
 }
@@ -245,24 +268,38 @@ function child(phase: string, n: number, dir = ''): Promise<Partial<Row>> {
   });
 }
 
-async function measureEmbedded(n: number): Promise<Row> {
+const failed = (backend: string, n: number, err: unknown): Row => ({ backend, points: n, note: `failed: ${err instanceof Error ? err.message : String(err)}` });
+
+/** One load, then each embedded variant served from the same files in its own process. */
+async function measureEmbedded(n: number, variants: string[]): Promise<Row[]> {
   const dir = await mkdtemp(join(tmpdir(), 'srag-bench-scale-'));
   try {
-    const loaded = await child('embedded-load', n, dir);
-    const served = await child('embedded-serve', n, dir);
-    return { backend: 'embedded', points: n, ...loaded, ...served };
+    let loaded: Partial<Row>;
+    try {
+      loaded = await child('embedded-load', n, dir);
+    } catch (err) {
+      return variants.map((v) => failed(v, n, err));
+    }
+    const rows: Row[] = [];
+    for (const backend of variants) {
+      try {
+        rows.push({ backend, points: n, ...loaded, ...(await child(`${backend}-serve`, n, dir)) });
+      } catch (err) {
+        rows.push(failed(backend, n, err));
+      }
+    }
+    return rows;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function measure(backend: string, n: number): Promise<Row> {
+async function measureQdrant(n: number): Promise<Row> {
+  if (!process.env.QDRANT_URL) return { backend: 'qdrant', points: n, note: 'not measured here: set QDRANT_URL' };
   try {
-    if (backend === 'embedded') return await measureEmbedded(n);
-    if (!process.env.QDRANT_URL) return { backend, points: n, note: 'not measured here: set QDRANT_URL' };
-    return { backend, points: n, ...(await child('qdrant', n)) };
+    return { backend: 'qdrant', points: n, ...(await child('qdrant', n)) };
   } catch (err) {
-    return { backend, points: n, note: `failed: ${err instanceof Error ? err.message : String(err)}` };
+    return failed('qdrant', n, err);
   }
 }
 
@@ -272,8 +309,8 @@ function printRow(r: Row): void {
   const mem = (m: Memory | undefined) => (m ? `${m.rssMb}/${m.peakRssMb}/${m.heapMb}` : '-').padStart(16);
   const lat = (l: Latency | undefined) => (l ? `${l.p50Ms.toFixed(1)}/${l.p99Ms.toFixed(1)}` : '-').padStart(13);
   console.log(
-    `${r.backend.padEnd(9)}${cell(r.points, 9)}${cell(r.upsertPerSec, 10)}${cell(r.startupSeconds, 10, 2)}${mem(r.afterLoad)}${mem(r.afterStartup)}` +
-      `${cell(r.diskMb, 8)}${lat(r.search)}${lat(r.searchAcl)}${cell(r.aclSelectivity, 6, 2)}${r.note ? `  ${r.note}` : ''}`,
+    `${r.backend.padEnd(14)}${cell(r.points, 9)}${cell(r.upsertPerSec, 10)}${cell(r.startupSeconds, 10, 2)}${mem(r.afterLoad)}${mem(r.afterStartup)}` +
+      `${cell(r.diskMb, 8)}${lat(r.search)}${lat(r.searchAcl)}${cell(r.aclSelectivity, 6, 2)}${cell(r.recallAt10, 8, 3)}${r.note ? `  ${r.note}` : ''}`,
   );
 }
 
@@ -285,16 +322,18 @@ if (values.child) {
   const sizes = values.sizes.split(',').map((s) => Number(s.replace(/_/g, '')));
   const backends = values.backend.split(',').map((s) => s.trim());
   if (sizes.some((n) => !(Number.isInteger(n) && n > 0)) || !(QUERIES > 0) || !(BATCH > 0)) throw new Error('--sizes, --queries and --batch take positive integers');
-  const unknown = backends.filter((b) => b !== 'embedded' && b !== 'qdrant');
-  if (unknown.length > 0) throw new Error(`unknown backend ${unknown.join(', ')} (embedded, qdrant)`);
+  const unknown = backends.filter((b) => !['embedded', 'embedded-int8', 'qdrant'].includes(b));
+  if (unknown.length > 0) throw new Error(`unknown backend ${unknown.join(', ')} (embedded, embedded-int8, qdrant)`);
   if (!values.json) {
     console.log(`# ${DIM}-d synthetic unit vectors, top-10, ${QUERIES} queries, upsert batches of ${BATCH}; ${cpus().length} cpus, ${Math.round(totalmem() / 1024 ** 3)} GiB, load ${loadavg()[0].toFixed(1)} at start, node ${process.version}`);
-    console.log('# memory columns: RSS/peak RSS/V8 heap in MB; latency columns: p50/p99 in ms; acl%: share of points the ACL filter lets through');
-    console.log(`${'backend'.padEnd(9)}${'points'.padStart(9)}${'upsert/s'.padStart(10)}${'start s'.padStart(10)}${'mem load'.padStart(16)}${'mem start'.padStart(16)}${'disk MB'.padStart(8)}${'top-10'.padStart(13)}${'top-10 acl'.padStart(13)}${'acl%'.padStart(6)}`);
+    console.log('# memory columns: RSS/peak RSS/V8 heap in MB; latency columns: p50/p99 in ms; acl%: share of points the ACL filter lets through; recall: int8 top-10 vs exact');
+    console.log(`${'backend'.padEnd(14)}${'points'.padStart(9)}${'upsert/s'.padStart(10)}${'start s'.padStart(10)}${'mem load'.padStart(16)}${'mem start'.padStart(16)}${'disk MB'.padStart(8)}${'top-10'.padStart(13)}${'top-10 acl'.padStart(13)}${'acl%'.padStart(6)}${'recall'.padStart(8)}`);
   }
   for (const n of sizes) {
-    for (const backend of backends) {
-      const row = await measure(backend, n);
+    const embedded = backends.filter((b) => b.startsWith('embedded'));
+    const rows = embedded.length > 0 ? await measureEmbedded(n, embedded) : [];
+    if (backends.includes('qdrant')) rows.push(await measureQdrant(n));
+    for (const row of rows) {
       if (values.json) console.log(JSON.stringify({ ...row, dim: DIM, queries: QUERIES, node: process.version }));
       else printRow(row);
     }
