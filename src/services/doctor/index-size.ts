@@ -8,9 +8,10 @@ export interface IndexCeiling {
 
 /**
  * Where the embedded index stops serving well on one machine, from `npm run bench:scale` (README,
- * "Measured"): at 384 dimensions its exact top-10 passed 100 ms p99 between 200k points (51 ms) and
- * 500k (171 ms), and start-up replays the whole log (6.9 s at 500k, 13.4 s at 1M). Both costs grow
- * with points x dimension, so a wider model reaches the ceiling at proportionally fewer points.
+ * "Measured"): at 384 dimensions, on a shared 2-core machine under load, its exact top-10 passed
+ * 100 ms p99 between 200k points (51 ms) and 500k (171 ms), and start-up replays the whole log (6.1 s
+ * at 500k, 11.6 s at 1M). Both costs grow with points x dimension, so a wider model reaches the
+ * ceiling at proportionally fewer points.
  */
 export const EMBEDDED_INDEX_CEILING: IndexCeiling = { points: 400_000, dimension: 384 };
 
