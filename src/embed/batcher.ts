@@ -5,9 +5,13 @@
  * at most `windowMs` for company. Identical texts in flight are embedded once, and a bounded LRU of
  * recent vectors answers repeated queries without the model.
  *
- * Whether one call packs rows into one padded tensor is the adapter's business: the ONNX adapter runs
- * one row per ORT run for dynamically quantized models (their activation scale is computed over the
- * whole batch, so a query's vector would depend on its batch-mates), so batching never changes a vector.
+ * A model that runs one row per ONNX call (`rowsPerRun` 1: dynamically quantized int8, whose
+ * activation scale spans the whole batch, so a vector would depend on its batch-mates) saves no model
+ * time by batching, yet a queued batch waits for the window and for the previous batch, and the ONNX
+ * worker idles between batches while the event loop is busy (bench:http at 16 connections: fewer
+ * requests per second queued than unqueued in both runs on a shared 2-core machine). So for such a
+ * model texts go to the model at once, concurrently, and only the de-duplication of texts in flight
+ * and the cache remain, unless `queuePerRowModels`.
  */
 import { AppError } from '../errors.js';
 import type { Embedder, TokenCounter } from './port.js';
@@ -21,6 +25,8 @@ export interface QueryBatcherOptions {
   maxBatch: number;
   /** Recent vectors kept (per model, text and kind); 0: no cache. */
   cacheSize: number;
+  /** Queue texts into batches even for a model that runs one row per call (measured slower; for benchmarks). */
+  queuePerRowModels?: boolean;
   /** Told after every model call (sizes for metrics and benchmarks; never texts). */
   onBatch?: (batch: { kind: InputKind; texts: number; callers: number; ms: number; failed: boolean }) => void;
 }
@@ -36,6 +42,8 @@ export interface QueryBatcher extends Embedder {
   readonly tokens?: TokenCounter;
   /** The wrapped embedder. */
   readonly inner: Embedder;
+  /** Texts per model call in effect: 1 for a model that runs one row per call (see above). */
+  readonly maxBatch: number;
 }
 
 export const DEFAULT_QUERY_BATCHING: QueryBatcherOptions = { windowMs: 1, maxBatch: 16, cacheSize: 1024 };
@@ -83,7 +91,9 @@ export function createQueryBatcher(inner: Embedder, opts: QueryBatcherOptions): 
   if (!(opts.windowMs >= 0)) throw new AppError('INVALID_INPUT', `windowMs must be >= 0 (got ${opts.windowMs})`);
   if (!Number.isInteger(opts.cacheSize) || opts.cacheSize < 0) throw new AppError('INVALID_INPUT', `cacheSize must be an integer >= 0 (got ${opts.cacheSize})`);
   const cache = new VectorLru(opts.cacheSize);
-  const lanes = { query: new Lane(inner, 'query', opts, cache), passage: new Lane(inner, 'passage', opts, cache) };
+  const perRow = (inner as { rowsPerRun?: number }).rowsPerRun === 1 && !opts.queuePerRowModels;
+  const laneOpts = perRow ? { ...opts, maxBatch: 1 } : opts;
+  const lanes = { query: new Lane(inner, 'query', laneOpts, cache), passage: new Lane(inner, 'passage', laneOpts, cache) };
   const tokenizer = (inner as { tokenizer?: TokenCounter }).tokenizer;
   let closed = false;
 
@@ -110,6 +120,7 @@ export function createQueryBatcher(inner: Embedder, opts: QueryBatcherOptions): 
     modelId: inner.modelId,
     dimension: inner.dimension,
     inner,
+    maxBatch: laneOpts.maxBatch,
     tokens: tokenizer && typeof tokenizer.countTokens === 'function' ? tokenizer : undefined,
     embedTexts,
     // Ingestion sends its own large batches; windowing them would only add latency.

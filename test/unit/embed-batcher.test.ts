@@ -230,3 +230,28 @@ describe('query batcher', () => {
     await expect(batcher.embedQuery('after')).rejects.toMatchObject({ code: 'MODEL_ERROR' });
   });
 });
+
+describe('query batcher over a model that runs one row per call', () => {
+  it('sends texts at once, concurrently, keeping de-duplication', async () => {
+    const inner = Object.assign(fakeEmbedder(), { rowsPerRun: 1 });
+    const batcher = createQueryBatcher(inner, opts({ windowMs: 10_000 }));
+    expect(batcher.maxBatch).toBe(1);
+    inner.hold();
+    const all = Promise.all(['a', 'b', 'a'].map((t) => batcher.embedQuery(t)));
+    await tick();
+    expect(inner.calls.map((c) => c.texts)).toEqual([['a'], ['b']]);
+    inner.release();
+    const [a1, b, a2] = await all;
+    expect(a1).toEqual(a2);
+    expect(b).toEqual(vectorOf('q:b'));
+    expect(inner.peak).toBe(2);
+  });
+
+  it('queues them into batches when told to', async () => {
+    const inner = Object.assign(fakeEmbedder(), { rowsPerRun: 1 });
+    const batcher = createQueryBatcher(inner, opts({ queuePerRowModels: true }));
+    expect(batcher.maxBatch).toBe(16);
+    await Promise.all(['a', 'b'].map((t) => batcher.embedQuery(t)));
+    expect(inner.calls.map((c) => c.texts)).toEqual([['a', 'b']]);
+  });
+});
