@@ -15,16 +15,16 @@ export interface RelevanceCurve {
 
 /**
  * Fitted on SQuAD v1.1 dev (300 in-corpus questions with their own paragraph as the relevant one and
- * 300 questions of held-out articles, top-8 hybrid hits each, all 2,067 paragraphs indexed).
+ * 300 questions of held-out articles, top-5 hybrid hits each, all 2,067 paragraphs indexed).
  */
 const CURVES: Readonly<Record<string, RelevanceCurve>> = {
   'bge-small-en-v1.5-q': { center: 0.767, scale: 0.0516 },
   'all-minilm-l6-v2-q': { center: 0.691, scale: 0.1045 },
 };
 
-/** The curve of a model, if one was fitted; a manifest may bring its own. */
-export function relevanceCurveFor(modelId: string, own?: RelevanceCurve): RelevanceCurve | undefined {
-  return own ?? CURVES[modelId];
+/** The curve of a model, if one was fitted. */
+export function relevanceCurveFor(modelId: string): RelevanceCurve | undefined {
+  return CURVES[modelId];
 }
 
 /** Relevance in [0, 1], to three decimals. */

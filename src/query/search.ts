@@ -121,16 +121,14 @@ export function createSearchService(deps: SearchDeps): SearchService {
       const use = options.mode ?? mode;
       const filter = viewerFilter(viewer);
       const { collection, embedder } = deps.target ? await deps.target() : { collection: await deps.collection(), embedder: deps.embedder };
+      const curve = relevanceCurveFor(embedder.modelId);
       const t0 = performance.now();
       const vector = use === 'bm25' ? undefined : await embedder.embedQuery(query);
       const t1 = performance.now();
       await refresh();
       let hits: RetrievedPoint[];
       if (use === 'dense') {
-        hits = withRelevance(
-          (await deps.index.search(collection, vector!, k, filter)).map((h) => ({ ...h, denseScore: h.score })),
-          relevanceCurveFor(embedder.modelId),
-        );
+        hits = withRelevance((await deps.index.search(collection, vector!, k, filter)).map((h) => ({ ...h, denseScore: h.score })), curve);
       } else if (use === 'bm25') {
         // Raw BM25 depends on corpus statistics (IDF) that include documents the viewer cannot see:
         // a rank-based score leaks nothing about them. The raw score stays internal (bm25Score).
@@ -151,7 +149,7 @@ export function createSearchService(deps: SearchDeps): SearchService {
         } else {
           const lexical = await lexicalFor(collection);
           const dense = await deps.index.search(collection, vector!, n, filter);
-          hits = withRelevance(fuseHits(dense, await lexical.search(query, n, filter), k), relevanceCurveFor(embedder.modelId), dense.at(-1)?.score);
+          hits = withRelevance(fuseHits(dense, await lexical.search(query, n, filter), k), curve, dense.at(-1)?.score);
         }
       }
       return { hits, timings: { embedMs: t1 - t0, retrieveMs: performance.now() - t1 } };
